@@ -1,0 +1,1 @@
+//! Helpers for brig's integration tests.

@@ -1,0 +1,98 @@
+//! Where a container's cgroup lives: the unified mount and runc's rules for
+//! `linux.cgroupsPath`.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Context, Error, Result};
+
+/// The mount point of the cgroup2 (unified) hierarchy, from mountinfo.
+pub fn unified_mount() -> Result<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
+    parse_unified_mount(&text).ok_or_else(|| Error::Unsupported {
+        what: "cgroups".into(),
+        reason: "no cgroup2 hierarchy is mounted (brig supports cgroup v2 only)".into(),
+    })
+}
+
+fn parse_unified_mount(mountinfo: &str) -> Option<PathBuf> {
+    mountinfo.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        let fstype = right.split(' ').next()?;
+        let mount_point = left.split(' ').nth(4)?;
+        (fstype == "cgroup2").then(|| PathBuf::from(unescape(mount_point)))
+    })
+}
+
+/// mountinfo escapes space, tab, newline and backslash as octal.
+fn unescape(s: &str) -> String {
+    s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+}
+
+/// This process's own cgroup v2 path (the `0::` line of /proc/self/cgroup).
+pub fn own_cgroup() -> Result<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").ctx("read", "/proc/self/cgroup")?;
+    Ok(text.lines().find_map(|l| l.strip_prefix("0::")).map_or_else(|| PathBuf::from("/"), PathBuf::from))
+}
+
+/// The container's cgroup directory under `mount`, following runc's cgroupfs
+/// rules: an absolute `cgroupsPath` is taken from the hierarchy root; a
+/// relative one (or none, which means the container id) is placed beside the
+/// caller's own cgroup, i.e. under its parent, because a cgroup that holds
+/// processes cannot enable controllers for its children.
+pub fn resolve_path(mount: &Path, cgroups_path: Option<&Path>, id: &str, own: &Path, systemd: bool) -> Result<PathBuf> {
+    if systemd {
+        return Err(Error::Unsupported {
+            what: "--systemd-cgroup".into(),
+            reason: "brig has no systemd cgroup driver yet; use cgroupfs paths".into(),
+        });
+    }
+    let inner = match cgroups_path {
+        Some(p) if !p.as_os_str().is_empty() => clean(p)?,
+        _ => PathBuf::from(id),
+    };
+    if inner.is_absolute() {
+        return Ok(mount.join(inner.strip_prefix("/").unwrap_or(&inner)));
+    }
+    let parent = own.parent().unwrap_or(Path::new("/"));
+    Ok(mount.join(parent.strip_prefix("/").unwrap_or(parent)).join(inner))
+}
+
+/// Lexically cleans `p` and refuses `..`, which could climb out of the
+/// hierarchy.
+fn clean(p: &Path) -> Result<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::RootDir => out.push("/"),
+            Component::Normal(n) => out.push(n),
+            Component::CurDir => {}
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(Error::config("linux.cgroupsPath", format!("{p:?} must not contain ..")))
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_hybrid_unified() {
+        let mi = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+        assert_eq!(parse_unified_mount(mi), Some(PathBuf::from("/sys/fs/cgroup/unified")));
+        assert_eq!(parse_unified_mount("31 23 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu"), None);
+    }
+
+    #[test]
+    fn runc_path_rules() {
+        let m = Path::new("/sys/fs/cgroup");
+        let own = Path::new("/user.slice/session-1.scope");
+        assert_eq!(resolve_path(m, Some(Path::new("/a/b")), "id", own, false).unwrap(), m.join("a/b"));
+        assert_eq!(resolve_path(m, Some(Path::new("a/b")), "id", own, false).unwrap(), m.join("user.slice/a/b"));
+        assert_eq!(resolve_path(m, None, "id", Path::new("/"), false).unwrap(), m.join("id"));
+        assert!(resolve_path(m, Some(Path::new("/a/../../x")), "id", own, false).is_err());
+        assert!(resolve_path(m, None, "id", own, true).is_err());
+    }
+}

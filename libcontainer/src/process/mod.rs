@@ -1,0 +1,130 @@
+//! The container process's attributes: user and groups, rlimits, the
+//! executable lookup, environment, oom_score_adj.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use nix::sys::resource::{setrlimit, Resource};
+use nix::sys::stat::{umask, Mode};
+use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
+use oci_spec::runtime::{PosixRlimit, PosixRlimitType, User};
+
+use crate::error::{Context, Error, Result};
+
+/// The program, argv and envp, resolved before the init reports ready so
+/// that a missing binary fails `create`, not `start`.
+#[derive(Debug)]
+pub(crate) struct Exec {
+    pub path: CString,
+    pub argv: Vec<CString>,
+    pub envp: Vec<CString>,
+}
+
+fn cstring(field: &str, s: &[u8]) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::config(field, "contains a NUL byte"))
+}
+
+impl Exec {
+    /// Resolves `args[0]` in the container's PATH (from `env`), as runc does:
+    /// a name without `/` is looked up, anything else is used as given.
+    pub(crate) fn resolve(args: &[String], env: &[String]) -> Result<Exec> {
+        let argv = args.iter().map(|a| cstring("process.args", a.as_bytes())).collect::<Result<Vec<_>>>()?;
+        let envp = env.iter().map(|e| cstring("process.env", e.as_bytes())).collect::<Result<Vec<_>>>()?;
+        let prog = args.first().ok_or_else(|| Error::config("process.args", "is empty"))?;
+        let path = if prog.contains('/') { PathBuf::from(prog) } else { lookup_path(prog, env)? };
+        Ok(Exec { path: cstring("process.args[0]", path.as_os_str().as_bytes())?, argv, envp })
+    }
+}
+
+fn lookup_path(prog: &str, env: &[String]) -> Result<PathBuf> {
+    let path_var = env.iter().rev().find_map(|e| e.strip_prefix("PATH=")).unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    for dir in path_var.split(':').filter(|d| !d.is_empty()) {
+        let cand = Path::new(dir).join(prog);
+        if nix::unistd::access(&cand, nix::unistd::AccessFlags::X_OK).is_ok() && cand.is_file() {
+            return Ok(cand);
+        }
+    }
+    Err(Error::sys(format!("exec: {prog:?} not found in $PATH={path_var}"), prog, nix::errno::Errno::ENOENT))
+}
+
+/// Applies `process.rlimits`.
+pub(crate) fn set_rlimits(limits: &[PosixRlimit]) -> Result<()> {
+    for l in limits {
+        setrlimit(resource(l.typ()), l.soft(), l.hard()).ctx("setrlimit", l.typ().to_string())?;
+    }
+    Ok(())
+}
+
+fn resource(t: PosixRlimitType) -> Resource {
+    use PosixRlimitType as T;
+    match t {
+        T::RlimitCpu => Resource::RLIMIT_CPU,
+        T::RlimitFsize => Resource::RLIMIT_FSIZE,
+        T::RlimitData => Resource::RLIMIT_DATA,
+        T::RlimitStack => Resource::RLIMIT_STACK,
+        T::RlimitCore => Resource::RLIMIT_CORE,
+        T::RlimitRss => Resource::RLIMIT_RSS,
+        T::RlimitNproc => Resource::RLIMIT_NPROC,
+        T::RlimitNofile => Resource::RLIMIT_NOFILE,
+        T::RlimitMemlock => Resource::RLIMIT_MEMLOCK,
+        T::RlimitAs => Resource::RLIMIT_AS,
+        T::RlimitLocks => Resource::RLIMIT_LOCKS,
+        T::RlimitSigpending => Resource::RLIMIT_SIGPENDING,
+        T::RlimitMsgqueue => Resource::RLIMIT_MSGQUEUE,
+        T::RlimitNice => Resource::RLIMIT_NICE,
+        T::RlimitRtprio => Resource::RLIMIT_RTPRIO,
+        T::RlimitRttime => Resource::RLIMIT_RTTIME,
+    }
+}
+
+/// Switches to `user`'s gid, supplementary groups and uid. The caller has
+/// set PR_SET_KEEPCAPS so the permitted set survives the uid change.
+/// `setgroups_allowed` is false in a user namespace whose setgroups is
+/// "deny" (rootless), where the kernel refuses the call.
+pub(crate) fn set_user(user: &User, setgroups_allowed: bool) -> Result<()> {
+    let gid = Gid::from_raw(user.gid());
+    let uid = Uid::from_raw(user.uid());
+    if setgroups_allowed {
+        let groups: Vec<Gid> = user.additional_gids().iter().flatten().map(|g| Gid::from_raw(*g)).collect();
+        setgroups(&groups).ctx("setgroups", "process.user.additionalGids")?;
+    }
+    // gid before uid: once the uid is not 0, setresgid would be refused.
+    setresgid(gid, gid, gid).ctx("setresgid", format!("gid {gid}"))?;
+    setresuid(uid, uid, uid).ctx("setresuid", format!("uid {uid}"))?;
+    if let Some(mask) = user.umask() {
+        umask(Mode::from_bits_truncate(mask));
+    }
+    Ok(())
+}
+
+/// Writes `process.oomScoreAdj` for this process (inherited by exec).
+pub(crate) fn set_oom_score_adj(value: i32) -> Result<()> {
+    let path = "/proc/self/oom_score_adj";
+    std::fs::write(path, value.to_string()).ctx("write", path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_uses_container_path() {
+        let env = vec!["PATH=/nonexistent:/bin".to_string()];
+        let e = Exec::resolve(&["sh".into(), "-c".into(), "true".into()], &env).unwrap();
+        assert_eq!(e.path.to_str().unwrap(), "/bin/sh");
+        assert_eq!(e.argv.len(), 3);
+    }
+
+    #[test]
+    fn missing_program_is_named() {
+        let err = Exec::resolve(&["no-such-prog-brig".into()], &["PATH=/bin".into()]).unwrap_err().to_string();
+        assert!(err.contains("no-such-prog-brig") && err.contains("ENOENT"), "{err}");
+    }
+
+    #[test]
+    fn absolute_is_taken_as_is() {
+        let e = Exec::resolve(&["/x/y".into()], &[]).unwrap();
+        assert_eq!(e.path.to_str().unwrap(), "/x/y");
+    }
+}

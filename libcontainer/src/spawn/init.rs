@@ -1,0 +1,184 @@
+//! The container's init, as a flat list of named steps. It runs in the
+//! cloned child, never returns, and ends in execve of the user's program,
+//! which thereby becomes PID 1 of the container with no brig process left.
+
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use nix::fcntl::{openat, OFlag};
+use nix::sys::prctl;
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow};
+use nix::sys::stat::Mode;
+use nix::unistd::{chdir, execve, setsid, sethostname};
+
+use super::channel::{Channel, Message};
+use super::terminal;
+use crate::error::{Context, Error, Result};
+use crate::hooks::{self, Stage};
+use crate::namespaces::{self, NsFile, Plan};
+use crate::process::{self, Exec};
+use crate::security::caps::CapSets;
+use crate::security::seccomp;
+use crate::spec::Config;
+use crate::{rootfs, sys};
+
+/// Everything the init needs, prepared by the parent before clone.
+pub(super) struct InitArgs<'a> {
+    pub cfg: &'a Config,
+    pub plan: &'a Plan,
+    pub ns_files: &'a [NsFile],
+    pub caps: &'a CapSets,
+    pub seccomp: Option<&'a seccomp::Program>,
+    /// The exec fifo, opened O_PATH by the parent.
+    pub fifo: &'a OwnedFd,
+    /// The host's /proc, to reopen the fifo after pivot_root.
+    pub host_proc: &'a OwnedFd,
+    pub no_pivot: bool,
+    pub preserve_fds: u32,
+    /// The raw fd of the state dir's flock, to be closed (not unlocked).
+    pub lock_fd: i32,
+    /// The parent's end of the channel, to be closed.
+    pub parent_end: i32,
+}
+
+/// Runs the init. On failure it tells the parent why and exits 1.
+pub(super) fn run(args: InitArgs<'_>, chan: Channel) -> ! {
+    let err = match steps(&args, &chan) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    let _ = chan.send(&Message::Failed { errno: err.errno().map_or(0, |e| e as i32), message: err.to_string() }, None);
+    sys::fd::exit_now(1)
+}
+
+enum Never {}
+
+fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
+    // Close the lock first: the flock lives on the open file, and a copy
+    // kept here would hold the container's lock until start.
+    sys::fd::close_raw(a.lock_fd);
+    sys::fd::close_raw(a.parent_end);
+    keep_only_stdio_and_preserved(a.preserve_fds)?;
+    let spec = &a.cfg.spec;
+    let process = spec.process().as_ref().ok_or_else(|| Error::config("process", "is required"))?;
+    if a.plan.clone_flags & libc::CLONE_NEWUSER as u64 != 0 {
+        // Until the parent has written our id maps we are nobody.
+        chan.expect(Message::MapsWritten)?;
+    }
+    for ns in a.ns_files.iter().filter(|n| !namespaces::joined_by_parent(n.typ)) {
+        namespaces::join(ns)?;
+    }
+    // A new session: the container's process must not share brig's, and a
+    // controlling terminal can only be acquired by a session leader.
+    setsid().ctx("setsid", "init")?;
+    rootfs::prepare(a.cfg)?;
+    // prestart and createRuntime hooks run in the runtime's namespaces, by
+    // the parent, after the mounts and before pivot_root.
+    chan.send(&Message::RunHooks, None)?;
+    chan.expect(Message::HooksDone)?;
+    // createContainer hooks run here, in the container's namespaces, before
+    // pivot_root: their binaries still resolve on the host.
+    hooks::run(spec, Stage::CreateContainer, &[])?;
+    rootfs::enter(a.cfg, a.no_pivot)?;
+    if a.cfg.terminal() {
+        terminal::setup(process.console_size(), chan)?;
+    }
+    set_identity(a.cfg)?;
+    // sysctls go through /proc/sys before finalize makes it read-only.
+    write_sysctls(a.cfg)?;
+    rootfs::finalize(a.cfg)?;
+    if let Some(limits) = process.rlimits() {
+        process::set_rlimits(limits)?;
+    }
+    if let Some(adj) = process.oom_score_adj() {
+        process::set_oom_score_adj(adj)?;
+    }
+    let env: Vec<String> = process.env().clone().unwrap_or_default();
+    let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
+    chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
+    drop_privileges(a, process)?;
+    chan.send(&Message::Ready, None)?;
+    wait_for_start(a)?;
+    hooks::run(spec, Stage::StartContainer, &[])?;
+    if process.no_new_privileges().unwrap_or(false) {
+        // With no_new_privs the filter goes last, so a strict profile does
+        // not have to allow brig's own syscalls above.
+        if let Some(p) = a.seccomp {
+            seccomp::install(p)?;
+        }
+    }
+    exec_process(&exec)
+}
+
+/// Marks every fd but 0-2 and the preserved ones close-on-exec, and clears
+/// the flag on the preserved ones (`--preserve-fds`).
+fn keep_only_stdio_and_preserved(preserve: u32) -> Result<()> {
+    sys::fd::cloexec_from(3 + preserve).ctx("close_range", "CLOSE_RANGE_CLOEXEC")?;
+    for fd in 3..3 + preserve as i32 {
+        sys::fd::clear_cloexec(fd).ctx("fcntl F_SETFD (--preserve-fds)", format!("fd {fd}"))?;
+    }
+    Ok(())
+}
+
+fn set_identity(cfg: &Config) -> Result<()> {
+    if let Some(h) = cfg.spec.hostname().as_deref().filter(|h| !h.is_empty()) {
+        sethostname(h).ctx("sethostname", h)?;
+    }
+    if let Some(d) = cfg.spec.domainname().as_deref().filter(|d| !d.is_empty()) {
+        sys::fd::set_domainname(d).ctx("setdomainname", d)?;
+    }
+    Ok(())
+}
+
+fn write_sysctls(cfg: &Config) -> Result<()> {
+    let Some(map) = cfg.spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) else { return Ok(()) };
+    for (key, value) in map {
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        std::fs::write(&path, value).ctx("write sysctl", &path)?;
+    }
+    Ok(())
+}
+
+/// Bounding set, no_new_privs, seccomp (without no_new_privs it needs
+/// CAP_SYS_ADMIN, so before the drop), user and groups, then the final
+/// capability sets.
+fn drop_privileges(a: &InitArgs<'_>, process: &oci_spec::runtime::Process) -> Result<()> {
+    a.caps.drop_bounding()?;
+    let nnp = process.no_new_privileges().unwrap_or(false);
+    if nnp {
+        prctl::set_no_new_privs().ctx("prctl PR_SET_NO_NEW_PRIVS", "init")?;
+    } else if let Some(p) = a.seccomp {
+        seccomp::install(p)?;
+    }
+    prctl::set_keepcaps(true).ctx("prctl PR_SET_KEEPCAPS", "init")?;
+    process::set_user(process.user(), setgroups_allowed())?;
+    prctl::set_keepcaps(false).ctx("prctl PR_SET_KEEPCAPS", "init")?;
+    a.caps.apply()
+}
+
+/// In a user namespace whose setgroups file says "deny", setgroups(2) fails.
+fn setgroups_allowed() -> bool {
+    std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() != "deny")
+}
+
+/// Blocks until `start` opens exec.fifo for reading, then writes one byte.
+/// The fifo is reopened for writing through the host's /proc, which works
+/// even when the container has no /proc of its own.
+fn wait_for_start(a: &InitArgs<'_>) -> Result<()> {
+    let rel = format!("self/fd/{}", a.fifo.as_raw_fd());
+    let fd = openat(a.host_proc.as_fd(), rel.as_str(), OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
+        .ctx("open exec.fifo", &rel)?;
+    let mut f = std::fs::File::from(fd);
+    f.write_all(b"0").ctx("write exec.fifo", &rel)
+}
+
+fn exec_process(exec: &Exec) -> Result<Never> {
+    // The parent may have blocked or ignored signals; the user's process
+    // starts with a clean slate.
+    sys::signal::reset_all_dispositions();
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).ctx("sigprocmask", "init")?;
+    match execve(&exec.path, &exec.argv, &exec.envp) {
+        Ok(never) => match never {},
+        Err(e) => Err(Error::sys("execve", exec.path.to_string_lossy().into_owned(), e)),
+    }
+}

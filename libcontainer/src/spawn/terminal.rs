@@ -1,0 +1,35 @@
+//! The container's terminal, made in the init after pivot_root so that the
+//! pty belongs to the container's own devpts instance.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use nix::fcntl::{open, OFlag};
+use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
+use nix::sys::stat::Mode;
+use oci_spec::runtime::Box as ConsoleSize;
+
+use super::channel::{Channel, Message};
+use crate::error::{Context, Result};
+use crate::{rootfs, sys};
+
+/// Opens a pty in the container's /dev/ptmx, bind-mounts its slave on
+/// /dev/console, sends the master to the parent, and makes the slave the
+/// init's stdio and controlling terminal.
+pub(super) fn setup(size: Option<ConsoleSize>, chan: &Channel) -> Result<()> {
+    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).ctx("open", "/dev/ptmx")?;
+    grantpt(&master).ctx("grantpt", "/dev/ptmx")?;
+    unlockpt(&master).ctx("unlockpt", "/dev/ptmx")?;
+    let name = ptsname_r(&master).ctx("ptsname", "/dev/ptmx")?;
+    let slave: OwnedFd = open(name.as_str(), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, Mode::empty())
+        .ctx("open", &name)?;
+    if let Some(sz) = size {
+        sys::fd::set_winsize(slave.as_fd(), sz.height() as u16, sz.width() as u16).ctx("ioctl TIOCSWINSZ", &name)?;
+    }
+    rootfs::mount_console(slave.as_fd())?;
+    chan.send(&Message::Console, Some(master.as_raw_fd()))?;
+    drop(master);
+    for stdio in 0..=2 {
+        sys::fd::dup_onto(slave.as_fd(), stdio).ctx("dup2", &name)?;
+    }
+    sys::fd::set_controlling_tty(slave.as_fd()).ctx("ioctl TIOCSCTTY", &name)
+}

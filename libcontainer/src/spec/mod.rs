@@ -1,0 +1,75 @@
+//! config.json: load it once, check the version, validate every field up
+//! front with an error naming its JSON path, and hand out a [`Config`] that
+//! later code never has to re-check.
+
+mod validate;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::Spec;
+
+use crate::error::{Context, Error, Result};
+
+/// A validated bundle configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The parsed config.json.
+    pub spec: Spec,
+    /// The bundle directory, absolute.
+    pub bundle: PathBuf,
+    /// The root filesystem, absolute (root.path resolved against the bundle).
+    pub rootfs: PathBuf,
+}
+
+impl Config {
+    /// Loads and validates `<bundle>/config.json`.
+    pub fn load(bundle: &Path) -> Result<Config> {
+        let bundle = std::path::absolute(bundle).ctx("resolve bundle path", bundle)?;
+        let path = bundle.join("config.json");
+        let file = File::open(&path).ctx("open", &path)?;
+        let spec = parse(BufReader::new(file))?;
+        Config::from_spec(spec, bundle)
+    }
+
+    /// Validates an already parsed spec for the bundle at `bundle`.
+    pub fn from_spec(spec: Spec, bundle: PathBuf) -> Result<Config> {
+        validate::validate(&spec)?;
+        let root = spec.root().as_ref().ok_or_else(|| Error::config("root", "is required"))?;
+        let rootfs = bundle.join(root.path());
+        Ok(Config { spec, bundle, rootfs })
+    }
+
+    /// True if `process.terminal` is set.
+    pub fn terminal(&self) -> bool {
+        self.spec.process().as_ref().and_then(|p| p.terminal()).unwrap_or(false)
+    }
+}
+
+/// Parses config.json text, naming the JSON path of the first bad field.
+pub fn parse(reader: impl std::io::Read) -> Result<Spec> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        Error::config(if field == "." { "(document)".to_string() } else { field }, e.into_inner().to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_names_the_bad_field() {
+        let json = r#"{"ociVersion":"1.0.2","process":{"user":{"uid":"x","gid":0},"cwd":"/"}}"#;
+        let err = parse(json.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("process.user.uid"), "{err}");
+    }
+
+    #[test]
+    fn parse_ignores_unknown_fields() {
+        let json = r#"{"ociVersion":"1.2.1","root":{"path":"rootfs"},"vendorThing":{"a":1}}"#;
+        assert!(parse(json.as_bytes()).is_ok());
+    }
+}

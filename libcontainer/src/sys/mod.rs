@@ -1,0 +1,7 @@
+//! Every `unsafe` system call wrapper lives here, each with a `// SAFETY:`
+//! comment. The rest of the crate sees only safe functions over `OwnedFd` and
+//! `BorrowedFd`; raw fds appear only in this module.
+
+pub(crate) mod clone;
+pub(crate) mod fd;
+pub(crate) mod signal;
