@@ -58,6 +58,13 @@ impl Container {
         std::fs::write(self.bundle.join("config.json"), spec.to_json()).unwrap();
     }
 
+    /// The unified cgroup dir named by config.json's `linux.cgroupsPath`, if any.
+    fn spec_cgroup(&self) -> Option<PathBuf> {
+        let text = std::fs::read_to_string(self.bundle.join("config.json")).ok()?;
+        let v: Value = serde_json::from_str(&text).ok()?;
+        Some(crate::host::cgroup_dir_for(v.pointer("/linux/cgroupsPath")?.as_str()?))
+    }
+
     /// The pid file path that [`Container::create`] passes.
     pub fn pid_file(&self) -> PathBuf {
         self.bundle.join("container.pid")
@@ -245,5 +252,9 @@ impl Container {
 impl Drop for Container {
     fn drop(&mut self) {
         let _ = self.rt.spawn(self.rt.cmd(&["delete", "--force", &self.id])).wait_quiet(Duration::from_secs(30));
+        // an empty cgroup a failed test left behind (rmdir refuses non-empty ones)
+        if let Some(cg) = self.spec_cgroup() {
+            let _ = std::fs::remove_dir(cg);
+        }
     }
 }

@@ -1,0 +1,152 @@
+//! Terminals: the pty master sent over --console-socket, consoleSize, and `run`
+//! relaying its own terminal.
+
+use integration_tests::{Container, Spec, TempDir};
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+use std::io::{IoSliceMut, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+use std::time::{Duration, Instant};
+
+/// Receives one fd sent with SCM_RIGHTS on the first connection to a socket.
+struct ConsoleSocket {
+    _dir: TempDir,
+    path: String,
+    thread: std::thread::JoinHandle<OwnedFd>,
+}
+
+impl ConsoleSocket {
+    fn new() -> ConsoleSocket {
+        let dir = TempDir::new("console");
+        let path = dir.join("console.sock").to_str().unwrap().to_string();
+        let listener = UnixListener::bind(&path).unwrap();
+        let thread = std::thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let mut iov = [IoSliceMut::new(&mut buf)];
+            let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+            let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::empty()).unwrap();
+            for cmsg in msg.cmsgs().unwrap() {
+                if let ControlMessageOwned::ScmRights(fds) = cmsg {
+                    // SAFETY: the kernel just gave us this fd; nobody else owns it.
+                    return unsafe { OwnedFd::from_raw_fd(fds[0]) };
+                }
+            }
+            panic!("no SCM_RIGHTS message on the console socket");
+        });
+        ConsoleSocket { _dir: dir, path, thread }
+    }
+
+    fn master(self) -> std::fs::File {
+        std::fs::File::from(self.thread.join().unwrap())
+    }
+}
+
+/// Reads the pty master until `needle` shows up (or EOF/EIO, or the timeout).
+fn read_until(master: &mut std::fs::File, needle: &str) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut m = master.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        loop {
+            match m.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let mut got = String::new();
+    let t0 = Instant::now();
+    while !got.contains(needle) && t0.elapsed() < Duration::from_secs(30) {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(chunk) => got.push_str(&String::from_utf8_lossy(&chunk)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+fn tty_spec(script: &str) -> Spec {
+    Spec::new().terminal(true).sh(script)
+}
+
+#[test]
+fn console_socket_receives_the_pty_master() {
+    let sock = ConsoleSocket::new();
+    let c = Container::new("console", &tty_spec("tty; stat -c %F /dev/console; echo console-done; sleep 1"));
+    c.create_with(&["--console-socket", &sock.path]).ok();
+    let mut master = sock.master();
+    c.start().ok();
+    let out = read_until(&mut master, "console-done");
+    assert!(out.contains("/dev/pts/"), "{out:?}");
+    assert!(out.contains("character special file"), "no /dev/console: {out:?}");
+}
+
+#[test]
+fn console_input_reaches_the_container() {
+    let sock = ConsoleSocket::new();
+    let c = Container::new("consolein", &tty_spec("read line; echo \"got:$line\"; sleep 1"));
+    c.create_with(&["--console-socket", &sock.path]).ok();
+    let mut master = sock.master();
+    c.start().ok();
+    std::io::Write::write_all(&mut master, b"typed\n").unwrap();
+    let out = read_until(&mut master, "got:typed");
+    assert!(out.contains("got:typed"), "{out:?}");
+}
+
+#[test]
+fn console_size_is_applied() {
+    let sock = ConsoleSocket::new();
+    let spec = tty_spec("stty size; echo size-done; sleep 1")
+        .set("/process/consoleSize", serde_json::json!({"height": 33, "width": 111}));
+    let c = Container::new("consolesize", &spec);
+    c.create_with(&["--console-socket", &sock.path]).ok();
+    let mut master = sock.master();
+    c.start().ok();
+    let out = read_until(&mut master, "size-done");
+    assert!(out.contains("33 111"), "{out:?}");
+}
+
+#[test]
+fn terminal_create_without_console_socket_fails() {
+    let c = Container::new("noconsole", &tty_spec("true"));
+    c.create_with(&[]).fails();
+    assert!(!c.state_dir().exists());
+}
+
+#[test]
+fn run_in_foreground_relays_its_terminal_and_size() {
+    use nix::pty::{openpty, Winsize};
+    let ws = Winsize { ws_row: 41, ws_col: 123, ws_xpixel: 0, ws_ypixel: 0 };
+    let pty = openpty(Some(&ws), None).unwrap();
+    let c = Container::new("runtty", &tty_spec("tty; stty size; echo relay-done"));
+    let mut cmd = c.run_cmd(&[]);
+    let slave = std::fs::File::from(pty.slave);
+    cmd.stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave.try_clone().unwrap());
+    // SAFETY: setsid and ioctl(TIOCSCTTY) are async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(slave);
+    let mut master = std::fs::File::from(pty.master);
+    let out = read_until(&mut master, "relay-done");
+    let t0 = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(t0.elapsed().as_secs() < 30, "run did not exit: {out:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(out.contains("/dev/pts/"), "{out:?}");
+    assert!(out.contains("41 123"), "window size not passed on: {out:?}");
+}
