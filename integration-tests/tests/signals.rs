@@ -15,7 +15,7 @@ fn forwards(sig: Signal, name: &str, code: i32) {
     let mut run = c.spawn_run(&[]);
     run.wait_stdout("ready");
     kill(Pid::from_raw(run.child.id() as i32), sig).unwrap();
-    let out = run.wait();
+    let out = run.wait_timeout(std::time::Duration::from_secs(20));
     assert_eq!(out.code(), Some(code), "run did not forward SIG{name}: {out}");
 }
 
