@@ -60,11 +60,13 @@ impl CapSets {
         Ok(())
     }
 
-    /// Sets permitted, inheritable, effective, then raises ambient.
+    /// Sets inheritable, effective, permitted, then raises ambient. Each
+    /// capset must keep effective within permitted, so permitted shrinks
+    /// last; inheritable goes first while permitted still covers it.
     pub(crate) fn apply(&self) -> Result<()> {
-        caps::set(None, CapSet::Permitted, &self.permitted).map_err(|e| set_err("permitted", &e))?;
         caps::set(None, CapSet::Inheritable, &self.inheritable).map_err(|e| set_err("inheritable", &e))?;
         caps::set(None, CapSet::Effective, &self.effective).map_err(|e| set_err("effective", &e))?;
+        caps::set(None, CapSet::Permitted, &self.permitted).map_err(|e| set_err("permitted", &e))?;
         caps::clear(None, CapSet::Ambient).map_err(|e| set_err("ambient", &e))?;
         for cap in &self.ambient {
             // The kernel refuses an ambient cap that is not both permitted
