@@ -90,13 +90,11 @@ fn set_err(set: &'static str, e: &caps::errors::CapsError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oci_spec::runtime::LinuxCapabilitiesBuilder;
 
     #[test]
     fn converts_runc_defaults() {
-        let set: Capabilities =
-            serde_json::from_str(r#"["CAP_KILL","CAP_AUDIT_WRITE","CAP_NET_BIND_SERVICE"]"#).unwrap();
-        let c = LinuxCapabilitiesBuilder::default().bounding(set.clone()).effective(set).build().unwrap();
+        let set = r#"["CAP_KILL","CAP_AUDIT_WRITE","CAP_NET_BIND_SERVICE"]"#;
+        let c: LinuxCapabilities = serde_json::from_str(&format!(r#"{{"bounding":{set},"effective":{set}}}"#)).unwrap();
         let sets = CapSets::from_spec(&c).unwrap();
         assert!(sets.bounding.contains(&Capability::CAP_KILL));
         assert_eq!(sets.effective.len(), 3);
