@@ -11,7 +11,7 @@
 //! use libcontainer::{Container, CreateOptions};
 //! # fn main() -> libcontainer::Result<()> {
 //! let opts = CreateOptions::new("/run/brig", "demo", "/path/to/bundle");
-//! let c = Container::create(&opts)?;
+//! let mut c = Container::create(&opts)?;
 //! c.start()?;
 //! # Ok(()) }
 //! ```
