@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test: the unit tests, then the integration tests on the release brig
+# (they need root, busybox-static and iproute2; see README). Extra args go to cargo test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# the binary under test: built with the real release profile (LTO, abort, strip)
+cargo build --release --locked -p brig
+export BRIG_BIN="${BRIG_BIN:-$PWD/target/release/brig}"
+# the test binaries: release optimisation without LTO, in their own target dir so
+# they never replace the brig above and each links in seconds
+export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+CARGO_TARGET_DIR=target/test cargo test --workspace --release --locked --no-fail-fast "$@"
