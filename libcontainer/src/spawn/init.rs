@@ -34,6 +34,7 @@ pub(super) struct InitArgs<'a> {
     /// The host's /proc, to reopen the fifo after pivot_root.
     pub host_proc: &'a OwnedFd,
     pub no_pivot: bool,
+    pub no_new_keyring: bool,
     pub preserve_fds: u32,
     /// The raw fd of the state dir's flock, to be closed (not unlocked).
     pub lock_fd: i32,
@@ -76,6 +77,15 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     // A new session: the container's process must not share brig's, and a
     // controlling terminal can only be acquired by a session leader.
     setsid().ctx("setsid", "init")?;
+    if !a.no_new_keyring {
+        match sys::keyring::join_new_session_keyring() {
+            Ok(()) | Err(nix::errno::Errno::ENOSYS) => {}
+            Err(e) => return Err(Error::sys("keyctl JOIN_SESSION_KEYRING", "session keyring", e)),
+        }
+    }
+    if a.plan.clone_flags & libc::CLONE_NEWNET as u64 != 0 {
+        sys::net::loopback_up().ctx("ioctl SIOCSIFFLAGS IFF_UP", "lo")?;
+    }
     rootfs::prepare(a.cfg)?;
     // prestart and createRuntime hooks run in the runtime's namespaces, by
     // the parent, after the mounts and before pivot_root.

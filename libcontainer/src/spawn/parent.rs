@@ -28,6 +28,7 @@ pub(crate) struct SpawnRequest<'a> {
     pub cgroup: Option<(&'a Cgroup, BorrowedFd<'a>)>,
     pub seccomp: Option<&'a seccomp::Program>,
     pub no_pivot: bool,
+    pub no_new_keyring: bool,
     pub preserve_fds: u32,
     /// The state JSON given to prestart and createRuntime hooks.
     pub hook_state: &'a dyn Fn(Pid) -> Vec<u8>,
@@ -78,6 +79,7 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned> {
         fifo: &fifo,
         host_proc: &host_proc,
         no_pivot: req.no_pivot,
+        no_new_keyring: req.no_new_keyring,
         preserve_fds: req.preserve_fds,
         lock_fd: req.state_dir.lock_fd().as_raw_fd(),
         parent_end: parent_chan.raw(),
