@@ -191,7 +191,7 @@ fn check_preserved_fds(n: u32) -> Result<()> {
 }
 
 /// Writes the pid file atomically, as runc does (engines poll for it).
-fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
+pub(super) fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".{}.tmp", path.file_name().map_or("pid".into(), |n| n.to_string_lossy())));
     std::fs::write(&tmp, pid.to_string()).ctx("write", &tmp)?;

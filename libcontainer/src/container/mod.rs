@@ -2,8 +2,10 @@
 //! orchestrates; the kernel work lives in `spawn`, `rootfs`, `cgroups`.
 
 mod create;
+mod exec;
 
 pub use create::CreateOptions;
+pub use exec::{ExecOptions, ExecProcess};
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
