@@ -59,6 +59,11 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned> {
     let ns_files = namespaces::open_all(&plan)?;
     let fifo_path = req.state_dir.fifo_path();
     mkfifo(&fifo_path, Mode::from_bits_truncate(0o622)).ctx("mkfifo", &fifo_path)?;
+    // The umask trimmed the mode; and in a user namespace the init is the
+    // container's root, not ours, so it gets the fifo (as in runc).
+    std::fs::set_permissions(&fifo_path, std::os::unix::fs::PermissionsExt::from_mode(0o622)).ctx("chmod", &fifo_path)?;
+    let (uid, gid) = namespaces::host_root_ids(linux);
+    nix::unistd::chown(&fifo_path, Some(uid), Some(gid)).ctx("chown", &fifo_path)?;
     let fifo = open(&fifo_path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()).ctx("open", &fifo_path)?;
     let host_proc = open("/proc", OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).ctx("open", "/proc")?;
     let (parent_chan, init_chan) = channel::pair()?;
