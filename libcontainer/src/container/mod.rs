@@ -113,6 +113,13 @@ impl Container {
         Ok(hooks::run_warn(&self.state.config, Stage::Poststart, &self.state_json()))
     }
 
+    /// Waits for the init to exit and returns its status as a shell would
+    /// (the exit code, or 128+N for signal N). Only the process that
+    /// created the container (its parent) can wait for it.
+    pub fn wait(&self) -> Result<i32> {
+        crate::foreground::reap(self.pid())
+    }
+
     /// Sends `signal` to the init, or with `all` to every process of the
     /// container (through its cgroup).
     pub fn kill(&self, signal: i32, all: bool) -> Result<()> {
