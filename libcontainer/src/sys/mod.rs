@@ -4,4 +4,6 @@
 
 pub(crate) mod clone;
 pub(crate) mod fd;
+pub(crate) mod keyring;
+pub(crate) mod net;
 pub(crate) mod signal;
