@@ -16,7 +16,8 @@ pub fn unified_root() -> PathBuf {
 /// The unified-hierarchy cgroup dir of a host pid (from the `0::` line of
 /// `/proc/PID/cgroup`).
 pub fn cgroup_dir_of(pid: i32) -> PathBuf {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/cgroup: {e} (has the container exited?)"));
     let line = text.lines().find(|l| l.starts_with("0::")).expect("no cgroup v2 line");
     unified_root().join(line[3..].trim_start_matches('/'))
 }

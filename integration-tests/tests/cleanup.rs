@@ -47,8 +47,12 @@ fn missing_cwd_leaves_nothing() {
 }
 
 #[test]
-fn missing_executable_leaves_nothing() {
-    failing_create("noexe", Spec::new().args(&["/no/such/program"]));
+fn missing_executable_fails_run_and_leaves_nothing() {
+    let path = cg("noexe");
+    let c = Container::new("noexe", &Spec::new().args(&["/no/such/program"]).cgroups_path(&path));
+    let out = c.run(&[]);
+    assert!(matches!(out.code(), Some(c) if c != 0), "{out}");
+    c.assert_nothing_left(Some(&cgroup_dir_for(&path)));
 }
 
 #[test]

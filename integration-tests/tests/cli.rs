@@ -248,7 +248,7 @@ fn log_format_with_equals_is_accepted() {
 fn global_flags_are_accepted() {
     let rt = Runtime::new();
     rt.run(&["--debug", "list"]).ok();
-    rt.run(&["--systemd-cgroup=false", "list"]).ok();
+    rt.run(&["--systemd-cgroup", "list"]).ok();
     rt.run(&["--rootless", "false", "list"]).ok();
 }
 

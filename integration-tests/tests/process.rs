@@ -218,7 +218,7 @@ fn args_are_passed_exactly() {
 fn only_stdio_fds_reach_the_container() {
     let c = Container::new("fds", &Spec::new());
     let mut cmd = c.run_cmd(&[]);
-    leak_fds(&mut cmd, &[3, 4, 7]);
+    let _files = leak_fds(&mut cmd, &[3, 4, 7]);
     let out = c.rt.spawn(cmd).wait().ok();
     let p = integration_tests::Probe::parse(&out.stdout);
     assert_eq!(p.fd_numbers(), [0, 1, 2], "{:?}", p.fds());
@@ -228,16 +228,17 @@ fn only_stdio_fds_reach_the_container() {
 fn preserve_fds_passes_extra_fds() {
     let c = Container::new("preserve", &Spec::new());
     let mut cmd = c.run_cmd(&["--preserve-fds", "2"]);
-    leak_fds(&mut cmd, &[3, 4, 5]);
+    let _files = leak_fds(&mut cmd, &[3, 4, 5]);
     let out = c.rt.spawn(cmd).wait().ok();
     let p = integration_tests::Probe::parse(&out.stdout);
     assert_eq!(p.fd_numbers(), [0, 1, 2, 3, 4], "{:?}", p.fds());
     assert!(p.fds()[3].1.ends_with("/preserved-3"), "{:?}", p.fds());
 }
 
-/// Opens `bundle-independent` files and dup2s them onto `fds` in the child only
-/// (dup2 clears CLOEXEC), so they are inherited by the runtime.
-fn leak_fds(cmd: &mut std::process::Command, fds: &[i32]) {
+/// Opens files `preserved-FD` and dup2s them onto `fds` in the child only (dup2
+/// clears CLOEXEC), so the runtime inherits them. Keep the result until the
+/// command was spawned.
+fn leak_fds(cmd: &mut std::process::Command, fds: &[i32]) -> (integration_tests::TempDir, Vec<std::fs::File>) {
     let dir = integration_tests::TempDir::new("fds");
     let files: Vec<(i32, std::fs::File)> = fds
         .iter()
@@ -270,10 +271,7 @@ fn leak_fds(cmd: &mut std::process::Command, fds: &[i32]) {
             Ok(())
         });
     }
-    // keep the files (and their dir) open until the command ran: leak them into
-    // the test process, which is short-lived
-    std::mem::forget(files);
-    std::mem::forget(dir);
+    (dir, files.into_iter().map(|(_, f)| f).collect())
 }
 
 #[test]
