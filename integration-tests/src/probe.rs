@@ -52,6 +52,8 @@ pub struct Mount {
     pub super_options: Vec<String>,
     /// Root of the mount within its filesystem.
     pub root: String,
+    /// Optional fields: propagation (`shared:N`, `master:N`, `unbindable`).
+    pub tags: Vec<String>,
 }
 
 impl Mount {
@@ -197,6 +199,7 @@ impl Probe {
                 let post: Vec<&str> = post.split(' ').collect();
                 Mount {
                     root: unescape(pre[3]),
+                    tags: pre[6..].iter().map(|t| t.to_string()).collect(),
                     target: unescape(pre[4]),
                     options: pre[5].split(',').map(str::to_string).collect(),
                     fstype: post[0].to_string(),

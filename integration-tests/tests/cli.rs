@@ -256,15 +256,3 @@ fn global_flags_are_accepted() {
 fn unknown_subcommand_fails() {
     Runtime::new().run(&["no-such-command"]).fails();
 }
-
-#[test]
-fn commands_on_different_ids_do_not_block_each_other() {
-    let rt = Runtime::new();
-    let cs: Vec<_> = (0..4).map(|i| rt.container(&format!("par{i}"), &Spec::new().args(&["/bin/true"]))).collect();
-    std::thread::scope(|s| {
-        for c in &cs {
-            s.spawn(|| c.run(&[]).ok());
-        }
-    });
-    assert!(rt.state_entries().iter().all(|e| !e.starts_with("it-")), "{:?}", rt.state_entries());
-}

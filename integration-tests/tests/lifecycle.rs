@@ -237,3 +237,35 @@ fn cgroups_path_is_used() {
     c.delete(true).ok();
     assert!(!dir.exists());
 }
+
+#[test]
+fn concurrent_creates_of_one_id_make_one_container() {
+    let rt = integration_tests::Runtime::new();
+    let c = rt.container("race", &sleeper());
+    let b = c.bundle().to_str().unwrap().to_string();
+    let spawned: Vec<_> = (0..4).map(|_| rt.spawn(rt.cmd(&["create", "--bundle", &b, &c.id]))).collect();
+    let outs: Vec<_> = spawned.into_iter().map(|s| s.wait()).collect();
+    let ok = outs.iter().filter(|o| o.status.success()).count();
+    assert_eq!(ok, 1, "{outs:#?}");
+    assert_eq!(c.status(), "created");
+    let pid = c.pid();
+    c.delete(true).ok();
+    assert!(!alive(pid));
+    assert!(!c.state_dir().exists());
+}
+
+#[test]
+fn different_ids_run_in_parallel() {
+    let rt = integration_tests::Runtime::new();
+    let cs: Vec<_> = (0..4).map(|i| rt.container(&format!("par{i}"), &sleeper())).collect();
+    std::thread::scope(|s| {
+        for c in &cs {
+            s.spawn(|| c.run(&["-d"]).ok());
+        }
+    });
+    for c in &cs {
+        assert_eq!(c.status(), "running");
+    }
+    let q = rt.run(&["list", "-q"]).ok().stdout;
+    assert_eq!(q.lines().count(), 4, "{q}");
+}

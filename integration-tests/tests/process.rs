@@ -235,6 +235,25 @@ fn preserve_fds_passes_extra_fds() {
     assert!(p.fds()[3].1.ends_with("/preserved-3"), "{:?}", p.fds());
 }
 
+#[test]
+fn listen_fds_are_passed_like_runc() {
+    let c = Container::new("listenfds", &Spec::new());
+    // sh puts its own pid in LISTEN_PID, then execs the runtime under that pid
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.args(["-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$@\"", "sh"])
+        .arg(c.rt.bin())
+        .arg("--root")
+        .arg(c.rt.root())
+        .args(["run", "--bundle", c.bundle().to_str().unwrap(), &c.id])
+        .stdin(Stdio::null());
+    let _files = leak_fds(&mut cmd, &[3, 4]);
+    let out = c.rt.spawn(cmd).wait().ok();
+    let p = integration_tests::Probe::parse(&out.stdout);
+    assert_eq!(p.fd_numbers(), [0, 1, 2, 3], "{:?}", p.fds());
+    assert_eq!(p.env("LISTEN_FDS").as_deref(), Some("1"));
+    assert_eq!(p.env("LISTEN_PID").as_deref(), Some("1"));
+}
+
 /// Opens files `preserved-FD` and dup2s them onto `fds` in the child only (dup2
 /// clears CLOEXEC), so the runtime inherits them. Keep the result until the
 /// command was spawned.
