@@ -124,6 +124,10 @@ fn run_in_foreground_relays_its_terminal_and_size() {
     use nix::pty::{openpty, Winsize};
     let ws = Winsize { ws_row: 41, ws_col: 123, ws_xpixel: 0, ws_ypixel: 0 };
     let pty = openpty(Some(&ws), None).unwrap();
+    // openpty does not set CLOEXEC: keep these out of other tests' runtimes
+    for fd in [&pty.master, &pty.slave] {
+        nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC)).unwrap();
+    }
     let c = Container::new("runtty", &tty_spec("tty; stty size; echo relay-done"));
     let mut cmd = c.run_cmd(&[]);
     let slave = std::fs::File::from(pty.slave);
