@@ -101,7 +101,7 @@ impl Container {
         let result = (|| {
             cgroups::apply_resources(&cgroup, &cfg)?;
             let created = rfc3339_now();
-            let base = base_state(&cfg, &id, &cgroup, &created);
+            let base = base_state(&cfg, &id, &cgroup, &created)?;
             // Written before the clone, so that if this process dies
             // mid-way, `delete --force` still knows the cgroup to kill and
             // remove (status shows "creating": pid 0).
@@ -144,8 +144,9 @@ impl Container {
     }
 }
 
-fn base_state(cfg: &Config, id: &ContainerId, cgroup: &Cgroup, created: &str) -> State {
-    State {
+fn base_state(cfg: &Config, id: &ContainerId, cgroup: &Cgroup, created: &str) -> Result<State> {
+    let config = serde_json::value::to_raw_value(&cfg.spec).map_err(|e| Error::config("(document)", e.to_string()))?;
+    Ok(State {
         oci_version: cfg.spec.version().clone(),
         id: id.to_string(),
         pid: 0,
@@ -156,8 +157,9 @@ fn base_state(cfg: &Config, id: &ContainerId, cgroup: &Cgroup, created: &str) ->
         owner: String::new(),
         annotations: cfg.spec.annotations().clone().unwrap_or_default(),
         cgroup_path: Some(cgroup.dir().to_path_buf()),
-        config: cfg.spec.clone(),
-    }
+        hooks: cfg.spec.hooks().clone(),
+        config,
+    })
 }
 
 fn cgroup_dir(cfg: &Config, id: &ContainerId, systemd: bool) -> Result<PathBuf> {
