@@ -1,0 +1,1 @@
+//! Container statistics from cgroup v2 files, in runc's `events --stats` shape.
