@@ -6,12 +6,14 @@
 
 mod apply;
 pub mod devices;
+mod merge;
 mod path;
 pub mod resources;
 pub mod stats;
 
 pub use apply::{apply_plan, cgroup_mode, check_controllers, enable_controllers, parse_controllers};
 pub use path::{own_cgroup, resolve_path, unified_mount};
+pub use merge::{merge, Merged};
 pub use resources::{plan, Plan};
 
 use std::fs::{self, File};
