@@ -29,3 +29,6 @@ pub(crate) fn mount_console(_slave: BorrowedFd<'_>) -> Result<()> {
 pub(crate) fn finalize(_cfg: &Config) -> Result<()> {
     Ok(())
 }
+
+/// The mount options brig understands (for `features`).
+pub(crate) const MOUNT_OPTIONS: &[&str] = &[];
