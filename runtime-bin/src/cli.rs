@@ -158,7 +158,7 @@ pub enum Command {
         id: String,
     },
     /// Change a live container's resource limits.
-    Update(crate::commands::update::UpdateFlags),
+    Update(Box<crate::commands::update::UpdateFlags>),
     /// Print container events and statistics as JSON.
     Events(crate::commands::events::EventsFlags),
     /// List the processes of a container.
