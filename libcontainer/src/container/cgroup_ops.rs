@@ -12,7 +12,7 @@ use oci_spec::runtime::LinuxResources;
 use super::Container;
 use crate::cgroups::stats::{self, Event, Stats};
 use crate::cgroups::{self, devices, Cgroup};
-use crate::error::{Context, Error, Result};
+use crate::error::{Error, Result};
 use crate::state::{ContainerId, StateDir, Status};
 
 impl Container {
@@ -141,9 +141,14 @@ fn wait_change(file: Option<&File>, timeout: Duration, path: &std::path::Path) -
         Err(e) => return Err(Error::sys("poll", path, e)),
     }
     if fds[0].revents().is_some_and(|r| !r.is_empty()) {
-        // Reading re-arms kernfs' notification for this open file.
+        // Reading re-arms kernfs' notification for this open file. A cgroup
+        // removed under us (ENODEV) ends the stream through the caller's
+        // status check instead.
         let mut buf = [0u8; 512];
-        nix::sys::uio::pread(f.as_fd(), &mut buf, 0).ctx("pread", path)?;
+        match nix::sys::uio::pread(f.as_fd(), &mut buf, 0) {
+            Ok(_) | Err(nix::errno::Errno::ENODEV | nix::errno::Errno::ENOENT) => {}
+            Err(e) => return Err(Error::sys("pread", path, e)),
+        }
     }
     Ok(())
 }
