@@ -114,8 +114,13 @@ DEV=$(cat /sys/block/ram0/dev 2>/dev/null); MAJ=${DEV%:*}; MIN=${DEV#*:}
 if [[ -n $DEV ]]; then
   mk io ".linux.resources.blockIO = {weight: 500,
       throttleReadBpsDevice: [{major: $MAJ, minor: $MIN, rate: 1048576}],
-      throttleWriteIOPSDevice: [{major: $MAJ, minor: $MIN, rate: 100}]}" 'sleep 1000'
+      throttleWriteIOPSDevice: [{major: $MAJ, minor: $MIN, rate: 100}]}
+    | .linux.resources.hugepageLimits = [{pageSize: \"2MB\", limit: 4194304}]
+    | .linux.resources.unified = {\"memory.high\": \"50003968\", \"pids.max\": \"33\"}" 'sleep 1000'
   up io
+  check "hugetlb: hugetlb.2MB.max = 4 MiB" eq "$(cg io hugetlb.2MB.max)" 4194304
+  check "hugetlb: hugetlb.2MB.rsvd.max = 4 MiB" eq "$(cg io hugetlb.2MB.rsvd.max)" 4194304
+  check "unified: memory.high and pids.max written" eq "$(cg io memory.high) $(cg io pids.max)" "50003968 33"
   check "io: io.max = rbps 1048576, wiops 100" eq "$(grep "^$DEV " $CG/brigtest-io/io.max)" "$DEV rbps=1048576 wbps=max riops=max wiops=100"
   if [[ -e $CG/brigtest-io/io.bfq.weight ]]; then
     check "io: io.bfq.weight default 500" eq "$(head -1 $CG/brigtest-io/io.bfq.weight)" "default 500"
@@ -126,6 +131,15 @@ if [[ -n $DEV ]]; then
 else
   fail "io: no ram disk (modprobe brd failed)"
 fi
+
+# ---- clear errors, and nothing left behind
+mk net '.linux.resources.network = {classID: 1048577}' 'true'
+check "network classID is a clear error on v2" bash -c "$BRIG --root $STATE run -b $R/b/net net 2>&1 | grep -q 'do not exist in cgroup v2'"
+mk rt '.linux.resources.cpu = {realtimeRuntime: 950000, realtimePeriod: 1000000}' 'true'
+check "realtime cpu is a clear error on v2" bash -c "$BRIG --root $STATE run -b $R/b/rt rt 2>&1 | grep -q 'no realtime'"
+mk ukey '.linux.resources.unified = {"../cgroup.procs": "1"}' 'true'
+check "unified key with .. is refused" bash -c "! $BRIG --root $STATE run -b $R/b/ukey ukey 2>/dev/null"
+check "failed creates leave no cgroup and no state" eq "$(ls -d $CG/brigtest-net $CG/brigtest-rt $CG/brigtest-ukey $STATE/net $STATE/rt $STATE/ukey 2>/dev/null)" ""
 
 # ---- devices: default allow-list; deny-list; live update
 # try NAME CMD: logs NAME=ok, or NAME=EPERM only for "Operation not permitted"
@@ -197,7 +211,14 @@ check "resume: cpu usage continues ($u3 > $u2)" [ "$u3" -gt "$u2" ]
 check "resume: state says running" eq "$(brig state spin | jq -r .status)" running
 brig pause spin
 brig delete --force spin
-check "delete --force of a paused container removes its cgroup" [ ! -d $CG/brigtest-spin ]
+check "delete --force of a paused container" [ ! -d $STATE/spin ]
+check "... removes its cgroup" [ ! -d $CG/brigtest-spin ]
+brig create -b $R/b/spin spin2 >/dev/null 2>&1
+brig pause spin2
+check "pause before start freezes the init" eq "$(key spin cgroup.events frozen)" 1
+brig resume spin2
+check "resume of a container paused before start" eq "$(key spin cgroup.events frozen)" 0
+down spin2
 
 echo "# $FAILS failed, $(( $(date +%s) - T0 )) s in the guest"
 exit $FAILS

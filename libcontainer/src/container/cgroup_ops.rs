@@ -41,10 +41,11 @@ impl Container {
         self.require_cgroup("pause")?.set_frozen(true)
     }
 
-    /// Thaws a paused container.
+    /// Thaws a paused container (also one paused before `start`, whose
+    /// status still says created).
     pub fn resume(&self) -> Result<()> {
         let _lock = self.lock()?;
-        self.require("resume", &[Status::Paused])?;
+        self.require("resume", &[Status::Paused, Status::Created])?;
         self.require_cgroup("resume")?.set_frozen(false)
     }
 
