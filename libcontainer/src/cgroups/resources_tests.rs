@@ -199,3 +199,21 @@ fn plan_order_matches_runc() {
     let files: Vec<_> = p.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(files, vec!["pids.max", "memory.max", "io.bfq.weight", "cpu.weight"]);
 }
+
+#[test]
+fn extreme_values_never_panic() {
+    let ints = [i64::MIN, i64::MIN + 1, -2, -1, 0, 1, 2, i64::MAX - 1, i64::MAX];
+    let uints = [0u64, 1, 2, 262_144, 262_145, u64::MAX];
+    for &a in &ints {
+        for &b in &ints {
+            let mem = format!(r#"{{"memory":{{"limit":{a},"swap":{b},"reservation":{a}}},"pids":{{"limit":{b}}},
+                "cpu":{{"quota":{a},"idle":{b},"realtimeRuntime":0}},"hugepageLimits":[{{"pageSize":"2MB","limit":{a}}}],
+                "blockIO":{{"throttleReadBpsDevice":[{{"major":{a},"minor":{b},"rate":1}}],"weightDevice":[{{"major":{b},"minor":{a},"weight":10}}]}}}}"#);
+            let _ = plan(&res(&mem));
+        }
+    }
+    for &u in &uints {
+        let cpu = format!(r#"{{"cpu":{{"shares":{u},"period":{u},"burst":{u}}},"blockIO":{{"weight":{}}}}}"#, u % 65_536);
+        let _ = plan(&res(&cpu));
+    }
+}

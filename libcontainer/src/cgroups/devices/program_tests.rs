@@ -172,3 +172,22 @@ fn encoding() {
     assert_eq!(i.encode(), [0x61, 0x12, 8, 0, 0, 0, 0, 0]);
     assert_eq!(compile(&[], &[]).unwrap().encode().len() % 8, 0);
 }
+
+#[test]
+fn extreme_rules_never_panic() {
+    let nums = ["null", "-9223372036854775808", "-1", "0", "4294967295", "4294967296", "9223372036854775807"];
+    for t in ["null", "\"a\"", "\"b\"", "\"c\"", "\"u\"", "\"p\""] {
+        for n in nums {
+            for access in ["\"\"", "\"rwm\"", "\"mmm\"", "\"x\"", "null"] {
+                for allow in [true, false] {
+                    let j = format!(r#"{{"allow":{allow},"type":{t},"major":{n},"minor":{n},"access":{access}}}"#);
+                    let Ok(d) = serde_json::from_str::<oci_spec::runtime::LinuxDeviceCgroup>(&j) else { continue };
+                    if let Ok(p) = compile(&[d.clone(), d], &[]) {
+                        // every compiled program is well formed for the interpreter
+                        let _ = run(&p, C, R, 0, 0);
+                    }
+                }
+            }
+        }
+    }
+}
