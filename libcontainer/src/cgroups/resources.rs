@@ -175,7 +175,7 @@ pub fn convert_memory_swap(swap: i64, memory: i64) -> Result<i64> {
 
 #[allow(deprecated)] // kernel and kernelTCP: read only to warn about them
 fn plan_memory(m: &LinuxMemory, p: &mut Plan) -> Result<()> {
-    if m.kernel().is_some() || m.kernel_tcp().is_some() {
+    if m.kernel().is_some_and(|k| k != 0) || m.kernel_tcp().is_some_and(|k| k != 0) {
         p.warnings.push("linux.resources.memory: kernel memory settings are ignored on cgroup v2".into());
     }
     if m.disable_oom_killer() == Some(true) {
