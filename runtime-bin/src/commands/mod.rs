@@ -3,6 +3,7 @@
 mod create;
 mod delete;
 pub mod events;
+mod exec;
 mod features;
 mod kill;
 mod list;
@@ -46,5 +47,6 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
         Command::Update(f) => update::run(g, f, log),
         Command::Events(f) => events::run(g, f),
         Command::Ps(f) => ps::run(g, f),
+        Command::Exec(f) => exec::run(g, f, log),
     }
 }
