@@ -196,6 +196,17 @@ check "events --stats: cpu usage matches cpu.stat" eq "$(jq '.data.cpu.usage.tot
 check "events --stats: memory.stat raw anon matches" eq "$(jq .data.memory.raw.anon $L/upd.stats)" "$(key upd memory.stat anon)"
 down upd
 
+# ---- placement: cgroup namespace and exec
+# A host /proc in the rootfs stands in for the spec's /proc mount (a mount
+# the container makes itself, where brig's rootfs code does so, hides it).
+mount -t proc proc $R/rootfs/proc
+mk cgns '.linux.namespaces = (.linux.namespaces + [{type: "cgroup"}] | unique_by(.type))' 'cat /proc/self/cgroup; sleep 1000'
+up cgns
+check "cgroup namespace: the container sees its cgroup as /" wait_for 10 'grep -qx "0::/" $L/cgns.log'
+check "exec joins the container's cgroup (and cgroup namespace)" eq "$(brig exec cgns cat /proc/self/cgroup 2>&1)" "0::/"
+down cgns
+umount $R/rootfs/proc
+
 # ---- pause / resume
 mk spin '.' 'while :; do :; done'
 up spin
