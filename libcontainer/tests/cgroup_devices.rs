@@ -36,6 +36,7 @@ fn default_allow_list_and_live_update() {
         std::fs::create_dir_all(&tmp).unwrap();
         let node = tmp.join("kmsg").display().to_string();
         devices::attach(cg.dir(), &devices::compile(&[], &[]).unwrap()).unwrap();
+        assert_eq!(devices::attached(cg.dir()).unwrap(), 1);
         let (ok, err) = sh_in(&cg, "head -c1 /dev/null");
         assert!(ok, "/dev/null must be allowed: {err}");
         // mknod of any node is allowed (runc's "m" defaults); opening c 1:11 is not.
@@ -47,6 +48,7 @@ fn default_allow_list_and_live_update() {
         let allow: LinuxDeviceCgroup =
             serde_json::from_str(r#"{"allow":true,"type":"c","major":1,"minor":11,"access":"r"}"#).unwrap();
         devices::attach(cg.dir(), &devices::compile(&[allow], &[]).unwrap()).unwrap();
+        assert_eq!(devices::attached(cg.dir()).unwrap(), 1, "replaced, not stacked");
         let (ok, err) = sh_in(&cg, &format!(": < {node}"));
         assert!(ok, "c 1:11 read now allowed: {err}");
         let (ok, err) = sh_in(&cg, &format!(": > {node}"));

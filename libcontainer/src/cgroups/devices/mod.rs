@@ -195,6 +195,13 @@ pub fn compile(spec_rules: &[LinuxDeviceCgroup], spec_devices: &[LinuxDevice]) -
 
 const LICENSE: &CStr = c"Apache-2.0";
 
+/// How many device programs are attached directly to the cgroup at `dir`
+/// (1 after [`attach`], which replaces rather than stacks).
+pub fn attached(dir: &Path) -> Result<usize> {
+    let cg = open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).ctx("open cgroup", dir)?;
+    Ok(bpf::prog_query_device(cg.as_fd()).ctx("bpf(BPF_PROG_QUERY, cgroup_device)", dir)?.len())
+}
+
 /// Loads `prog` and makes it the only device program of the cgroup at
 /// `dir`: atomically replacing the one program already there
 /// (BPF_F_REPLACE), or attaching alongside and then detaching the old ones.
