@@ -99,7 +99,12 @@ impl Container {
         };
         let undo_cg = made_cgroup.then_some(&cgroup);
         let result = (|| {
-            cgroups::apply_resources(&cgroup, &cfg)?;
+            // Limits and the device program are in place before the init
+            // is cloned into the cgroup, so it never runs unconstrained.
+            for w in cgroups::apply_resources(&cgroup, &cfg)? {
+                // Settings without effect on v2: say so, as runc does, and go on.
+                eprintln!("brig: warning: {w}");
+            }
             let created = rfc3339_now();
             let base = base_state(&cfg, &id, &cgroup, &created)?;
             // Written before the clone, so that if this process dies

@@ -1,6 +1,7 @@
 //! The container lifecycle: create, start, kill, delete, state. This file
 //! orchestrates; the kernel work lives in `spawn`, `rootfs`, `cgroups`.
 
+mod cgroup_ops;
 mod create;
 mod exec;
 
