@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::Pid;
-use oci_spec::runtime::{Hook, Spec};
+use oci_spec::runtime::{Hook, Hooks};
 
 use crate::error::{Error, Result};
 use crate::sys;
@@ -39,8 +39,8 @@ impl Stage {
 }
 
 /// The hooks of `stage` in `spec`, in order.
-pub(crate) fn of(spec: &Spec, stage: Stage) -> &[Hook] {
-    let Some(h) = spec.hooks() else { return &[] };
+pub(crate) fn of(hooks: Option<&Hooks>, stage: Stage) -> &[Hook] {
+    let Some(h) = hooks else { return &[] };
     #[allow(deprecated)]
     let list = match stage {
         Stage::Prestart => h.prestart(),
@@ -54,8 +54,8 @@ pub(crate) fn of(spec: &Spec, stage: Stage) -> &[Hook] {
 }
 
 /// Runs every hook of `stage` in order; the first failure stops the rest.
-pub(crate) fn run(spec: &Spec, stage: Stage, state_json: &[u8]) -> Result<()> {
-    for hook in of(spec, stage) {
+pub(crate) fn run(hooks: Option<&Hooks>, stage: Stage, state_json: &[u8]) -> Result<()> {
+    for hook in of(hooks, stage) {
         run_one(stage, hook, state_json)?;
     }
     Ok(())
@@ -64,8 +64,8 @@ pub(crate) fn run(spec: &Spec, stage: Stage, state_json: &[u8]) -> Result<()> {
 /// Runs the hooks of a stage whose failures the spec says only warn
 /// (poststart, poststop): every hook runs; failures are returned together
 /// for the caller to log.
-pub(crate) fn run_warn(spec: &Spec, stage: Stage, state_json: &[u8]) -> Vec<Error> {
-    of(spec, stage).iter().filter_map(|h| run_one(stage, h, state_json).err()).collect()
+pub(crate) fn run_warn(hooks: Option<&Hooks>, stage: Stage, state_json: &[u8]) -> Vec<Error> {
+    of(hooks, stage).iter().filter_map(|h| run_one(stage, h, state_json).err()).collect()
 }
 
 fn run_one(stage: Stage, hook: &Hook, state_json: &[u8]) -> Result<()> {

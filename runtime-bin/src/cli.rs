@@ -147,6 +147,22 @@ pub enum Command {
     },
     /// Print what brig supports, as JSON.
     Features,
+    /// Freeze every process of a container.
+    Pause {
+        /// The container id.
+        id: String,
+    },
+    /// Thaw a paused container.
+    Resume {
+        /// The container id.
+        id: String,
+    },
+    /// Change a live container's resource limits.
+    Update(Box<crate::commands::update::UpdateFlags>),
+    /// Print container events and statistics as JSON.
+    Events(crate::commands::events::EventsFlags),
+    /// List the processes of a container.
+    Ps(crate::commands::ps::PsFlags),
     /// Run a new process in a running container.
     Exec(ExecFlags),
 }

@@ -4,11 +4,17 @@
 //! brig works wherever cgroup2 is mounted: `/sys/fs/cgroup` on pure v2 hosts,
 //! `/sys/fs/cgroup/unified` on hybrid hosts. v1 hierarchies are never touched.
 
+mod apply;
+pub mod devices;
+mod merge;
 mod path;
-mod resources;
+pub mod resources;
+pub mod stats;
 
+pub use apply::{apply_plan, cgroup_mode, check_controllers, enable_controllers, parse_controllers};
 pub use path::{own_cgroup, resolve_path, unified_mount};
-pub use resources::apply_resources;
+pub use merge::{merge, Merged};
+pub use resources::{plan, Plan};
 
 use std::fs::{self, File};
 use std::io::ErrorKind;
@@ -20,6 +26,31 @@ use std::time::{Duration, Instant};
 use nix::unistd::Pid;
 
 use crate::error::{Context, Error, Result};
+use crate::spec::Config;
+
+/// Applies a config's `linux.resources` to the container's cgroup before the
+/// init is born into it, and returns warnings about settings that have no
+/// effect on cgroup v2.
+///
+/// Files are written only for resources that are set, so a config without
+/// limits costs no cgroup writes; the device program is always attached,
+/// because every container gets runc's default device allow-list.
+pub fn apply_resources(cgroup: &Cgroup, cfg: &Config) -> Result<Vec<String>> {
+    let linux = cfg.spec.linux().as_ref();
+    let res = linux.and_then(|l| l.resources().as_ref());
+    let mut warnings = Vec::new();
+    if let Some(r) = res {
+        let p = plan(r)?;
+        if !p.is_empty() {
+            apply_plan(cgroup, &unified_mount()?, &p)?;
+        }
+        warnings = p.warnings;
+    }
+    let rules = res.and_then(|r| r.devices().as_deref()).unwrap_or_default();
+    let nodes = linux.and_then(|l| l.devices().as_deref()).unwrap_or_default();
+    devices::attach(cgroup.dir(), &devices::compile(rules, nodes)?)?;
+    Ok(warnings)
+}
 
 /// A container's cgroup directory in the unified hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -99,9 +99,14 @@ impl Container {
         };
         let undo_cg = made_cgroup.then_some(&cgroup);
         let result = (|| {
-            cgroups::apply_resources(&cgroup, &cfg)?;
+            // Limits and the device program are in place before the init
+            // is cloned into the cgroup, so it never runs unconstrained.
+            for w in cgroups::apply_resources(&cgroup, &cfg)? {
+                // Settings without effect on v2: say so, as runc does, and go on.
+                eprintln!("brig: warning: {w}");
+            }
             let created = rfc3339_now();
-            let base = base_state(&cfg, &id, &cgroup, &created);
+            let base = base_state(&cfg, &id, &cgroup, &created)?;
             // Written before the clone, so that if this process dies
             // mid-way, `delete --force` still knows the cgroup to kill and
             // remove (status shows "creating": pid 0).
@@ -144,8 +149,9 @@ impl Container {
     }
 }
 
-fn base_state(cfg: &Config, id: &ContainerId, cgroup: &Cgroup, created: &str) -> State {
-    State {
+fn base_state(cfg: &Config, id: &ContainerId, cgroup: &Cgroup, created: &str) -> Result<State> {
+    let config = serde_json::value::to_raw_value(&cfg.spec).map_err(|e| Error::config("(document)", e.to_string()))?;
+    Ok(State {
         oci_version: cfg.spec.version().clone(),
         id: id.to_string(),
         pid: 0,
@@ -156,8 +162,9 @@ fn base_state(cfg: &Config, id: &ContainerId, cgroup: &Cgroup, created: &str) ->
         owner: String::new(),
         annotations: cfg.spec.annotations().clone().unwrap_or_default(),
         cgroup_path: Some(cgroup.dir().to_path_buf()),
-        config: cfg.spec.clone(),
-    }
+        hooks: cfg.spec.hooks().clone(),
+        config,
+    })
 }
 
 fn cgroup_dir(cfg: &Config, id: &ContainerId, systemd: bool) -> Result<PathBuf> {

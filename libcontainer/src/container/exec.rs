@@ -82,7 +82,8 @@ impl Container {
             Some(d) => Some(OwnedFd::from(std::fs::File::open(d).ctx("open cgroup", d)?)),
             None => None,
         };
-        let program = match self.state.config.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
+        let config = self.state.config()?;
+        let program = match config.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
             Some(s) => Some(seccomp::compile(s)?),
             None => None,
         };

@@ -1,6 +1,7 @@
 //! The container lifecycle: create, start, kill, delete, state. This file
 //! orchestrates; the kernel work lives in `spawn`, `rootfs`, `cgroups`.
 
+mod cgroup_ops;
 mod create;
 mod exec;
 
@@ -110,7 +111,7 @@ impl Container {
         result?;
         std::fs::remove_file(&fifo_path).ctx("unlink", &fifo_path)?;
         drop(dir);
-        Ok(hooks::run_warn(&self.state.config, Stage::Poststart, &self.state_json()))
+        Ok(hooks::run_warn(self.state.hooks.as_ref(), Stage::Poststart, &self.state_json()))
     }
 
     /// Waits for the init to exit and returns its status as a shell would
@@ -158,7 +159,7 @@ impl Container {
         if let Some(cg) = self.cgroup().filter(|c| c.populated()) {
             cg.kill_all()?;
         }
-        let warnings = hooks::run_warn(&self.state.config, Stage::Poststop, &self.state_json());
+        let warnings = hooks::run_warn(self.state.hooks.as_ref(), Stage::Poststop, &self.state_json());
         if let Some(cg) = self.cgroup() {
             cg.remove()?;
         }

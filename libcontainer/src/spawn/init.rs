@@ -40,6 +40,8 @@ pub(super) struct InitArgs<'a> {
     pub lock_fd: i32,
     /// The parent's end of the channel, to be closed.
     pub parent_end: i32,
+    /// The state JSON for hooks, given the init's host pid.
+    pub hook_state: &'a dyn Fn(nix::unistd::Pid) -> Vec<u8>,
 }
 
 /// Runs the init. On failure it tells the parent why and exits 1.
@@ -99,7 +101,8 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     chan.expect(Message::HooksDone)?;
     // createContainer hooks run here, in the container's namespaces, before
     // pivot_root: their binaries still resolve on the host.
-    hooks::run(spec, Stage::CreateContainer, &[])?;
+    let state = (a.hook_state)(host_pid(a)?);
+    hooks::run(spec.hooks().as_ref(), Stage::CreateContainer, &state)?;
     rootfs::enter(a.cfg, a.no_pivot)?;
     if a.cfg.terminal() {
         terminal::setup(process.console_size(), chan)?;
@@ -120,7 +123,7 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     drop_privileges(a.caps, a.seccomp, process)?;
     chan.send(&Message::Ready, None)?;
     wait_for_start(a)?;
-    hooks::run(spec, Stage::StartContainer, &[])?;
+    hooks::run(spec.hooks().as_ref(), Stage::StartContainer, &state)?;
     if process.no_new_privileges().unwrap_or(false) {
         // With no_new_privs the filter goes last, so a strict profile does
         // not have to allow brig's own syscalls above.
@@ -129,6 +132,13 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
         }
     }
     exec_process(&exec)
+}
+
+/// The init's pid as the host sees it: the host procfs's `self` link.
+fn host_pid(a: &InitArgs<'_>) -> Result<nix::unistd::Pid> {
+    let link = nix::fcntl::readlinkat(a.host_proc.as_fd(), "self").ctx("readlink", "/proc/self")?;
+    let pid = link.to_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok(nix::unistd::Pid::from_raw(pid))
 }
 
 /// Marks every fd but 0-2 and the preserved ones close-on-exec, and clears

@@ -88,6 +88,7 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned> {
         preserve_fds: req.preserve_fds,
         lock_fd: req.state_dir.lock_fd().as_raw_fd(),
         parent_end: parent_chan.raw(),
+        hook_state: req.hook_state,
     };
     let (pid, pidfd) = match clone_init(plan.clone_flags, req.cgroup)? {
         Forked::Child => init::run(args, init_chan),
@@ -137,8 +138,9 @@ fn serve(req: &SpawnRequest<'_>, plan: &Plan, chan: &Channel, pid: Pid) -> Resul
         match chan.recv()? {
             Some((Message::RunHooks, _)) => {
                 let state = (req.hook_state)(pid);
-                hooks::run(&req.cfg.spec, Stage::Prestart, &state)?;
-                hooks::run(&req.cfg.spec, Stage::CreateRuntime, &state)?;
+                let h = req.cfg.spec.hooks().as_ref();
+                hooks::run(h, Stage::Prestart, &state)?;
+                hooks::run(h, Stage::CreateRuntime, &state)?;
                 chan.send(&Message::HooksDone, None)?;
             }
             Some((Message::Console, Some(fd))) => console = Some(fd),

@@ -52,8 +52,13 @@ pub struct State {
     /// The container's cgroup directory (absolute), if it has one.
     #[serde(default)]
     pub cgroup_path: Option<PathBuf>,
-    /// The config the container was created with (hooks, namespaces, ...).
-    pub config: oci_spec::runtime::Spec,
+    /// The poststart and poststop hooks, which later commands run.
+    #[serde(default)]
+    pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// The config the container was created with, kept as raw JSON: most
+    /// commands never need it, and parsing the whole spec is the largest
+    /// part of their start-up cost. [`State::config`] parses it on demand.
+    pub config: Box<serde_json::value::RawValue>,
 }
 
 /// The JSON `brig state` prints: runc's fields, with the derived status.
@@ -82,6 +87,11 @@ pub struct StateReport<'a> {
 }
 
 impl State {
+    /// The config the container was created with (parsed now).
+    pub fn config(&self) -> crate::Result<oci_spec::runtime::Spec> {
+        crate::spec::parse(self.config.get().as_bytes())
+    }
+
     /// The report for `brig state` and hooks, given the derived status.
     pub fn report(&self, status: Status) -> StateReport<'_> {
         StateReport {

@@ -2,6 +2,7 @@
 //! comment. The rest of the crate sees only safe functions over `OwnedFd` and
 //! `BorrowedFd`; raw fds appear only in this module.
 
+pub(crate) mod bpf;
 pub(crate) mod clone;
 pub(crate) mod fd;
 pub(crate) mod keyring;

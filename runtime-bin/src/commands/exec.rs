@@ -55,7 +55,7 @@ fn from_flags(c: &Container, f: &ExecFlags) -> Result<Process> {
     if f.command.is_empty() {
         return Err(Error::config("exec", "no command given (use --process or COMMAND ARGS...)"));
     }
-    let mut p = c.state().config.process().clone().unwrap_or_default();
+    let mut p = c.state().config()?.process().clone().unwrap_or_default();
     p.set_args(Some(f.command.clone()));
     p.set_terminal(Some(f.tty));
     let mut env = p.env().clone().unwrap_or_default();

@@ -2,14 +2,19 @@
 
 mod create;
 mod delete;
+pub mod events;
 mod exec;
 mod features;
 mod kill;
 mod list;
+mod pause;
+pub mod ps;
+mod resume;
 mod run;
 mod spec;
 mod start;
 mod state;
+pub mod update;
 mod version;
 
 use crate::cli::{Cli, Command};
@@ -37,6 +42,11 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
         Command::List { format, quiet } => list::run(g, format, *quiet),
         Command::Spec { bundle, rootless } => spec::run(bundle, *rootless),
         Command::Features => features::run(),
+        Command::Pause { id } => pause::run(g, id),
+        Command::Resume { id } => resume::run(g, id),
+        Command::Update(f) => update::run(g, f, log),
+        Command::Events(f) => events::run(g, f),
+        Command::Ps(f) => ps::run(g, f),
         Command::Exec(f) => exec::run(g, f, log),
     }
 }
