@@ -25,7 +25,7 @@ pub mod error;
 mod hooks;
 mod namespaces;
 mod process;
-mod rootfs;
+pub mod rootfs;
 mod security;
 pub mod signal;
 mod spawn;

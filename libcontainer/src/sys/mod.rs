@@ -4,4 +4,5 @@
 
 pub(crate) mod clone;
 pub(crate) mod fd;
+pub(crate) mod mount;
 pub(crate) mod signal;
