@@ -101,3 +101,10 @@ pub(crate) fn finalize(cfg: &Config) -> Result<()> {
     let root = RootDir::open(Path::new("/"))?;
     masked::apply(&root, &plan.final_ops)
 }
+
+/// The mount options brig understands (for `features`): every flag of the
+/// parser's table; anything else is passed to the filesystem as a parameter.
+pub(crate) const MOUNT_OPTIONS: &[&str] = options::KNOWN_OPTIONS;
+
+#[cfg(test)]
+mod live_tests;

@@ -124,6 +124,17 @@ pub struct ParsedOptions {
     pub tmpcopyup: bool,
 }
 
+/// Every option with a meaning of its own (not a filesystem parameter), as
+/// runc's `features` lists them.
+pub const KNOWN_OPTIONS: &[&str] = &[
+    "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime", "loud", "mand",
+    "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid",
+    "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "rexec", "rnoatime", "rnodev",
+    "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate",
+    "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw",
+    "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable",
+];
+
 /// What an option string means.
 enum Opt {
     Set(u64),
@@ -349,11 +360,20 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unnecessary_cast)] // c_ulong is u32 on 32-bit targets
     fn ms_flags_match_libc() {
         assert_eq!(PropagationKind::Private.ms_flag(), libc::MS_PRIVATE as u64);
         assert_eq!(PropagationKind::Shared.ms_flag(), libc::MS_SHARED as u64);
         assert_eq!(PropagationKind::Slave.ms_flag(), libc::MS_SLAVE as u64);
         assert_eq!(PropagationKind::Unbindable.ms_flag(), libc::MS_UNBINDABLE as u64);
+    }
+
+    #[test]
+    fn known_options_are_not_fs_params() {
+        for o in KNOWN_OPTIONS {
+            let p = parse(&[o]).unwrap();
+            assert!(p.data.is_empty(), "{o}");
+        }
     }
 
     #[test]

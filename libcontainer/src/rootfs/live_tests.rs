@@ -1,0 +1,153 @@
+//! Root-only tests of the real thing: each runs prepare/enter/finalize on a
+//! throwaway busybox rootfs in a thread that first unshares its mount
+//! namespace (and with it its root, cwd and umask), so nothing it mounts
+//! is seen by the host or by other tests. Skipped when not root.
+
+use std::os::unix::fs::{symlink, FileTypeExt};
+use std::path::{Path, PathBuf};
+
+use nix::sched::{unshare, CloneFlags};
+
+use super::*;
+use crate::spec::{parse, Config};
+
+const RUNC_MOUNTS: &str = r#"[
+    {"destination":"/proc","type":"proc","source":"proc"},
+    {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},
+    {"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620","gid=5"]},
+    {"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},
+    {"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},
+    {"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]},
+    {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]}
+]"#;
+
+const MASKED: &str = r#"["/proc/acpi","/proc/kcore","/proc/keys","/proc/timer_list","/sys/firmware","/proc/scsi"]"#;
+const READONLY: &str = r#"["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]"#;
+
+fn runnable() -> bool {
+    nix::unistd::geteuid().is_root() && Path::new("/bin/busybox").exists()
+}
+
+/// A bundle dir with a busybox rootfs; removed by the caller.
+fn bundle(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("brig-rootfs-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("rootfs/bin")).unwrap();
+    std::fs::copy("/bin/busybox", dir.join("rootfs/bin/busybox")).unwrap();
+    symlink("busybox", dir.join("rootfs/bin/sh")).unwrap();
+    dir
+}
+
+fn config(bundle: &Path, mounts: &str, linux_extra: &str, readonly: bool) -> Config {
+    let json = format!(
+        r#"{{"ociVersion":"1.2.0","root":{{"path":"rootfs","readonly":{readonly}}},
+            "process":{{"user":{{"uid":0,"gid":0}},"cwd":"/","args":["sh"]}},
+            "mounts":{mounts},
+            "linux":{{"namespaces":[{{"type":"mount"}}]{linux_extra}}}}}"#
+    );
+    Config::from_spec(parse(json.as_bytes()).unwrap(), bundle.to_path_buf()).unwrap()
+}
+
+/// Runs `f` after prepare/enter/finalize in a private mount namespace.
+fn in_container<T: Send + 'static>(
+    cfg: Config,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::result::Result<T, String> {
+    std::thread::spawn(move || {
+        unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("unshare: {e}"))?;
+        prepare(&cfg).map_err(|e| e.to_string())?;
+        enter(&cfg, false).map_err(|e| e.to_string())?;
+        finalize(&cfg).map_err(|e| e.to_string())?;
+        Ok(f())
+    })
+    .join()
+    .unwrap()
+}
+
+fn mountinfo() -> String {
+    std::fs::read_to_string("/proc/thread-self/mountinfo").unwrap_or_default()
+}
+
+#[test]
+fn runc_default_config_builds_the_rootfs() {
+    if !runnable() {
+        return;
+    }
+    let b = bundle("default");
+    let extra = format!(r#","maskedPaths":{MASKED},"readonlyPaths":{READONLY}"#);
+    let cfg = config(&b, RUNC_MOUNTS, &extra, true);
+    let seen = in_container(cfg, || {
+        let null = std::fs::metadata("/dev/null").unwrap();
+        let timer_list = std::fs::read("/proc/timer_list").map(|v| v.len());
+        let ro_sys = std::fs::write("/proc/sys/kernel/hostname", "x").is_err();
+        let ro_root = std::fs::write("/x", "x").is_err();
+        let shm_rw = std::fs::write("/dev/shm/x", "x").is_ok();
+        let ptmx = std::fs::read_link("/dev/ptmx").unwrap();
+        let stderr = std::fs::read_link("/dev/stderr").unwrap();
+        let fw = std::fs::read_dir("/sys/firmware").unwrap().count();
+        let cg = nix::sys::statfs::statfs("/sys/fs/cgroup").unwrap().filesystem_type();
+        (null.file_type().is_char_device(), null.rdev(), timer_list, ro_sys, ro_root, shm_rw, ptmx, stderr, fw, cg, mountinfo())
+    });
+    std::fs::remove_dir_all(&b).unwrap();
+    let (is_chr, rdev, timer_list, ro_sys, ro_root, shm_rw, ptmx, stderr, fw, cg, mi) = seen.unwrap();
+    assert!(is_chr && rdev == nix::sys::stat::makedev(1, 3), "{mi}");
+    assert_eq!(timer_list.unwrap(), 0, "/proc/timer_list masked");
+    assert!(ro_sys && ro_root && shm_rw, "{mi}");
+    assert_eq!(ptmx, Path::new("pts/ptmx"));
+    assert_eq!(stderr, Path::new("/proc/self/fd/2"));
+    assert_eq!(fw, 0, "/sys/firmware masked");
+    assert_eq!(cg, nix::sys::statfs::CGROUP2_SUPER_MAGIC);
+    let root_line = mi.lines().find(|l| l.split(' ').nth(4) == Some("/")).unwrap_or_default();
+    assert!(root_line.split(' ').nth(5).is_some_and(|o| o.starts_with("ro,")), "{mi}");
+}
+
+use std::os::unix::fs::MetadataExt;
+
+#[test]
+fn proc_symlink_to_root_is_refused() {
+    if !runnable() {
+        return;
+    }
+    let b = bundle("procsym");
+    symlink("/", b.join("rootfs/proc")).unwrap();
+    let cfg = config(&b, RUNC_MOUNTS, "", false);
+    let r = in_container(cfg, || ());
+    std::fs::remove_dir_all(&b).unwrap();
+    let e = r.unwrap_err();
+    assert!(e.contains("not an ordinary directory") && e.contains("ENOTDIR"), "{e}");
+}
+
+#[test]
+fn symlinks_to_host_paths_stay_inside() {
+    if !runnable() {
+        return;
+    }
+    let b = bundle("escape");
+    let host = b.join("host");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("marker"), "host").unwrap();
+    // A mount destination and /dev both pointing at a host directory, by
+    // absolute and by relative path.
+    std::fs::create_dir_all(b.join("rootfs/etc")).unwrap();
+    symlink(&host, b.join("rootfs/etc/target")).unwrap();
+    symlink("../../../../../../../..".to_string() + host.to_str().unwrap(), b.join("rootfs/dev")).unwrap();
+    let mounts = format!(
+        r#"[{{"destination":"/etc/target","type":"tmpfs","source":"tmpfs"}},
+            {{"destination":"/dev","type":"tmpfs","source":"tmpfs"}},
+            {{"destination":"/etc/target/file","type":"bind","source":"{}","options":["bind"]}}]"#,
+        b.join("host/marker").display()
+    );
+    let cfg = config(&b, &mounts, "", false);
+    let host2 = host.clone();
+    let r = in_container(cfg, move || {
+        let inside = std::fs::read_to_string("/etc/target/file").unwrap_or_default();
+        (inside, host2.exists())
+    });
+    let host_entries: Vec<_> = std::fs::read_dir(&host).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let rootfs_has = b.join(format!("rootfs{}", host.display())).join("null").exists();
+    std::fs::remove_dir_all(&b).unwrap();
+    let (inside, _) = r.unwrap();
+    assert_eq!(inside, "host", "the bind source was mounted at the in-rootfs destination");
+    assert_eq!(host_entries, vec![std::ffi::OsString::from("marker")], "host dir untouched");
+    assert!(!rootfs_has, "the /dev tmpfs was mounted over the in-rootfs path, nothing left on disk");
+}
