@@ -3,7 +3,8 @@
 //! namespace (and with it its root, cwd and umask), so nothing it mounts
 //! is seen by the host or by other tests. Skipped when not root.
 
-use std::os::unix::fs::{symlink, FileTypeExt};
+use std::os::fd::AsFd;
+use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use nix::sched::{unshare, CloneFlags};
@@ -53,10 +54,30 @@ fn in_container<T: Send + 'static>(
     cfg: Config,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> std::result::Result<T, String> {
+    in_container_with(cfg, false, false, f)
+}
+
+/// As the init does it: prepare, enter (pivot or not), with `console` a pty
+/// from the container's /dev/ptmx on /dev/console, finalize, then `f`.
+fn in_container_with<T: Send + 'static>(
+    cfg: Config,
+    no_pivot: bool,
+    console: bool,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::result::Result<T, String> {
     std::thread::spawn(move || {
         unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("unshare: {e}"))?;
         prepare(&cfg).map_err(|e| e.to_string())?;
-        enter(&cfg, false).map_err(|e| e.to_string())?;
+        enter(&cfg, no_pivot).map_err(|e| e.to_string())?;
+        if console {
+            use nix::fcntl::OFlag;
+            let m = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY).map_err(|e| e.to_string())?;
+            nix::pty::grantpt(&m).map_err(|e| e.to_string())?;
+            nix::pty::unlockpt(&m).map_err(|e| e.to_string())?;
+            let name = nix::pty::ptsname_r(&m).map_err(|e| e.to_string())?;
+            let slave = std::fs::File::options().read(true).write(true).open(&name).map_err(|e| e.to_string())?;
+            mount_console(slave.as_fd()).map_err(|e| e.to_string())?;
+        }
         finalize(&cfg).map_err(|e| e.to_string())?;
         Ok(f())
     })
@@ -101,7 +122,6 @@ fn runc_default_config_builds_the_rootfs() {
     assert!(root_line.split(' ').nth(5).is_some_and(|o| o.starts_with("ro,")), "{mi}");
 }
 
-use std::os::unix::fs::MetadataExt;
 
 #[test]
 fn proc_symlink_to_root_is_refused() {
@@ -150,4 +170,40 @@ fn symlinks_to_host_paths_stay_inside() {
     assert_eq!(inside, "host", "the bind source was mounted at the in-rootfs destination");
     assert_eq!(host_entries, vec![std::ffi::OsString::from("marker")], "host dir untouched");
     assert!(!rootfs_has, "the /dev tmpfs was mounted over the in-rootfs path, nothing left on disk");
+}
+
+#[test]
+fn no_pivot_console_binds_and_dangling_links() {
+    if !runnable() {
+        return;
+    }
+    let b = bundle("nopivot");
+    std::fs::write(b.join("hostfile"), "from host").unwrap();
+    std::fs::create_dir_all(b.join("rootfs/etc")).unwrap();
+    // A dangling link, as images ship /etc/resolv.conf: the bind lands
+    // where it points, inside the rootfs.
+    symlink("../run/resolv/file", b.join("rootfs/etc/resolv.conf")).unwrap();
+    let mounts = r#"[
+        {"destination":"/proc","type":"proc","source":"proc"},
+        {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","ro"]},
+        {"destination":"/dev/pts","type":"devpts","source":"devpts","options":["newinstance","ptmxmode=0666"]},
+        {"destination":"/run","type":"tmpfs","options":["ro","nodev"]},
+        {"destination":"/etc/resolv.conf","type":"bind","source":"hostfile","options":["rbind","ro","nosuid","rprivate"]}
+    ]"#;
+    let cfg = config(&b, mounts, r#","rootfsPropagation":"rshared""#, false);
+    let r = in_container_with(cfg, true, true, || {
+        let console = std::fs::metadata("/dev/console").map(|m| m.file_type().is_char_device());
+        let resolv = std::fs::read_to_string("/etc/resolv.conf");
+        let run_ro = std::fs::write("/run/x", "x").is_err();
+        let dev_ro = std::fs::write("/dev/x", "x").is_err();
+        let resolv_ro = std::fs::write("/etc/resolv.conf", "x").is_err();
+        (console, resolv, run_ro, dev_ro, resolv_ro, mountinfo())
+    });
+    std::fs::remove_dir_all(&b).unwrap();
+    let (console, resolv, run_ro, dev_ro, resolv_ro, mi) = r.unwrap();
+    assert!(console.unwrap(), "{mi}");
+    assert_eq!(resolv.unwrap(), "from host");
+    assert!(run_ro && dev_ro && resolv_ro, "{mi}");
+    assert!(mi.lines().any(|l| l.contains(" /etc/resolv.conf ") || l.contains(" /run/resolv/file ")), "{mi}");
+    assert!(mi.lines().any(|l| l.contains(" /dev/console ")), "{mi}");
 }
