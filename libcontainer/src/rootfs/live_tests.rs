@@ -183,11 +183,17 @@ fn no_pivot_console_binds_and_dangling_links() {
     // A dangling link, as images ship /etc/resolv.conf: the bind lands
     // where it points, inside the rootfs.
     symlink("../run/resolv/file", b.join("rootfs/etc/resolv.conf")).unwrap();
+    // tmpcopyup: the image's /opt content shows through the tmpfs.
+    std::fs::create_dir_all(b.join("rootfs/opt/sub")).unwrap();
+    std::fs::write(b.join("rootfs/opt/sub/f"), "image").unwrap();
+    symlink("/etc/shadow-on-host", b.join("rootfs/opt/link")).unwrap();
+    std::fs::set_permissions(b.join("rootfs/opt"), std::os::unix::fs::PermissionsExt::from_mode(0o750)).unwrap();
     let mounts = r#"[
         {"destination":"/proc","type":"proc","source":"proc"},
         {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","ro"]},
         {"destination":"/dev/pts","type":"devpts","source":"devpts","options":["newinstance","ptmxmode=0666"]},
         {"destination":"/run","type":"tmpfs","options":["ro","nodev"]},
+        {"destination":"/opt","type":"tmpfs","options":["tmpcopyup","mode=0700"]},
         {"destination":"/etc/resolv.conf","type":"bind","source":"hostfile","options":["rbind","ro","nosuid","rprivate"]}
     ]"#;
     let cfg = config(&b, mounts, r#","rootfsPropagation":"rshared""#, false);
@@ -197,10 +203,15 @@ fn no_pivot_console_binds_and_dangling_links() {
         let run_ro = std::fs::write("/run/x", "x").is_err();
         let dev_ro = std::fs::write("/dev/x", "x").is_err();
         let resolv_ro = std::fs::write("/etc/resolv.conf", "x").is_err();
-        (console, resolv, run_ro, dev_ro, resolv_ro, mountinfo())
+        let opt = std::fs::read_to_string("/opt/sub/f").unwrap_or_default()
+            + &std::fs::read_link("/opt/link").unwrap_or_default().to_string_lossy()
+            + &format!(" {:o}", std::fs::metadata("/opt").map(|m| m.mode() & 0o7777).unwrap_or(0));
+        (console, resolv, run_ro, dev_ro, resolv_ro, opt, mountinfo())
     });
     std::fs::remove_dir_all(&b).unwrap();
-    let (console, resolv, run_ro, dev_ro, resolv_ro, mi) = r.unwrap();
+    let (console, resolv, run_ro, dev_ro, resolv_ro, opt, mi) = r.unwrap();
+    assert_eq!(opt, "image/etc/shadow-on-host 750");
+    assert!(mi.lines().any(|l| l.contains(" /opt ") && l.contains(" - tmpfs ")), "{mi}");
     assert!(console.unwrap(), "{mi}");
     assert_eq!(resolv.unwrap(), "from host");
     assert!(run_ro && dev_ro && resolv_ro, "{mi}");

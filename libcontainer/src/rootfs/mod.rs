@@ -10,6 +10,7 @@
 //! The work is planned first ([`plan`], pure data) and then applied. The
 //! only public items are the option parser and its types, for fuzzing.
 
+mod copyup;
 mod dev;
 mod masked;
 mod mount;
@@ -104,6 +105,7 @@ pub(crate) fn finalize(cfg: &Config) -> Result<()> {
 
 /// The mount options brig understands (for `features`): every flag of the
 /// parser's table; anything else is passed to the filesystem as a parameter.
+#[allow(dead_code)] // read by `features`, which lands from main
 pub(crate) const MOUNT_OPTIONS: &[&str] = options::KNOWN_OPTIONS;
 
 #[cfg(test)]

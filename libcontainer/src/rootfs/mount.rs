@@ -12,6 +12,7 @@ use nix::errno::Errno;
 use nix::sys::stat::SFlag;
 use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC};
 
+use super::copyup::copy_up;
 use super::options::{AttrChange, ParsedOptions};
 use super::plan::{MountEntry, MountKind};
 use super::resolve::{is_type, stat, RootDir};
@@ -41,7 +42,8 @@ pub(super) fn apply(root: &RootDir, m: &MountEntry) -> Result<()> {
         MountKind::Cgroup { source } => cgroup(source.as_deref(), &m.opts, &shown)?,
     };
     if m.opts.tmpcopyup {
-        return Err(Error::Unsupported { what: "tmpcopyup".into(), reason: "not implemented by brig yet".into() });
+        // Into the detached tmpfs, before it hides what it copies.
+        copy_up(target.as_fd(), mnt.as_fd(), &shown)?;
     }
     sm::move_mount(mnt.as_fd(), target.as_fd()).map_err(|e| Error::sys("move_mount", &shown, e))?;
     // Propagation is changed once the mount is attached: a detached tree
