@@ -218,3 +218,59 @@ fn no_pivot_console_binds_and_dangling_links() {
     assert!(mi.lines().any(|l| l.contains(" /etc/resolv.conf ") || l.contains(" /run/resolv/file ")), "{mi}");
     assert!(mi.lines().any(|l| l.contains(" /dev/console ")), "{mi}");
 }
+
+/// Re-runs the calling test inside `unshare --user --map-root-user --mount
+/// --pid --fork --ipc` (sysfs then needs the bind fallback) (a user namespace needs a single-threaded process,
+/// which a test thread is not). Returns true in the parent, which is done.
+fn reran_in_userns(test: &str) -> bool {
+    if std::env::var_os("BRIG_LIVE_IN_USERNS").is_some() {
+        return false;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "--pid", "--fork", "--ipc"])
+        .arg(exe)
+        .args(["--exact", test, "--test-threads=1", "--nocapture"])
+        .env("BRIG_LIVE_IN_USERNS", "1")
+        .output()
+        .unwrap();
+    let so = String::from_utf8_lossy(&out.stdout);
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && so.contains("1 passed"), "in userns:\n{so}\n{se}");
+    true
+}
+
+#[test]
+fn user_namespace_binds_devices_and_falls_back() {
+    if !runnable() || !Path::new("/usr/bin/unshare").exists() {
+        return;
+    }
+    if reran_in_userns("rootfs::live_tests::user_namespace_binds_devices_and_falls_back") {
+        return;
+    }
+    let b = bundle("userns");
+    let json = format!(
+        r#"{{"ociVersion":"1.2.0","root":{{"path":"rootfs"}},
+            "process":{{"user":{{"uid":0,"gid":0}},"cwd":"/","args":["sh"]}},
+            "mounts":{RUNC_MOUNTS},
+            "linux":{{"namespaces":[{{"type":"mount"}},{{"type":"user"}}],
+                "uidMappings":[{{"containerID":0,"hostID":0,"size":1}}],
+                "devices":[{{"path":"/dev/net/tun","type":"c","major":10,"minor":200}}],
+                "maskedPaths":{MASKED},"readonlyPaths":{READONLY}}}}}"#
+    );
+    let cfg = Config::from_spec(parse(json.as_bytes()).unwrap(), b.clone()).unwrap();
+    let r = in_container(cfg, || {
+        let null = std::fs::metadata("/dev/null").map(|m| m.rdev());
+        let tun = std::fs::metadata("/dev/net/tun").map(|m| m.file_type().is_char_device());
+        let wrote = std::fs::write("/dev/null", "x").is_ok();
+        (null, tun, wrote, mountinfo())
+    });
+    std::fs::remove_dir_all(&b).unwrap();
+    let (null, tun, wrote, mi) = r.unwrap();
+    assert_eq!(null.unwrap(), nix::sys::stat::makedev(1, 3), "{mi}");
+    assert!(wrote, "{mi}");
+    assert!(mi.lines().any(|l| l.contains(" /dev/null ")), "bound, not mknod'ed:\n{mi}");
+    // /dev/net/tun exists on most hosts; where it does not, the bind has no
+    // source and prepare would have failed above.
+    assert!(tun.unwrap(), "{mi}");
+}

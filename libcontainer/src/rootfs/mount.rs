@@ -96,12 +96,17 @@ fn set_attrs(fd: BorrowedFd<'_>, a: &AttrChange, recursive: bool, shown: &Path) 
     .map_err(|e| Error::sys("mount_setattr", shown, e))
 }
 
-/// A new filesystem; sysfs falls back to a bind of the host's /sys when
-/// the kernel refuses a new instance (a user namespace without its own
-/// network namespace), as runc does.
+/// A new filesystem. sysfs and mqueue fall back to a bind of the host's
+/// instance when the kernel refuses a new one: in a user namespace that does
+/// not own the network (sysfs) or IPC (mqueue) namespace, as runc and crun.
 fn fs_or_fallback(fstype: &str, source: Option<&str>, opts: &ParsedOptions, shown: &Path) -> Result<OwnedFd> {
+    let host = match fstype {
+        "sysfs" => "/sys",
+        "mqueue" => "/dev/mqueue",
+        _ => return new_fs(fstype, source, opts, shown),
+    };
     match new_fs(fstype, source, opts, shown) {
-        Err(e) if fstype == "sysfs" && e.errno() == Some(Errno::EPERM) => bind_tree(Path::new("/sys"), opts, true),
+        Err(e) if e.errno() == Some(Errno::EPERM) => bind_tree(Path::new(host), opts, true),
         r => r,
     }
 }
@@ -132,7 +137,15 @@ pub(super) fn new_fs(fstype: &str, source: Option<&str>, opts: &ParsedOptions, s
             Some(v) => format!("{}={v}", p.key),
             None => p.key.clone(),
         };
-        r.map_err(|e| fail(format!("fsconfig {fstype} {shown_opt}"), e))?;
+        match r {
+            // In a user namespace where gid 5 (tty) is not mapped, devpts
+            // refuses gid=5: ptys then get the creating process's group, as
+            // with runc's rootless configs, which drop the option.
+            Err(Errno::EINVAL) if fstype == "devpts" && p.key == "gid" => {
+                let _ = sm::fs_log(fs.as_fd());
+            }
+            r => r.map_err(|e| fail(format!("fsconfig {fstype} {shown_opt}"), e))?,
+        }
     }
     sm::fsconfig_create(fs.as_fd()).map_err(|e| fail(format!("fsconfig {fstype} create"), e))?;
     // A new mount is a single mount: top-level and recursive attributes
