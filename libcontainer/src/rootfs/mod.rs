@@ -26,6 +26,7 @@ use nix::errno::Errno;
 use nix::sys::stat::{umask, Mode, SFlag};
 
 pub use options::{parse_mount_options, ParsedOptions};
+use options::PropagationKind;
 use plan::{plan, MountOp};
 use resolve::{is_type, stat, RootDir};
 
@@ -40,8 +41,13 @@ pub(crate) fn prepare(cfg: &Config) -> Result<()> {
     // First, so that nothing below propagates back to the host.
     pivot::root_propagation(plan.root_propagation)?;
     // Before the self-bind: pivot_root needs the new root's parent mount
-    // not to be shared.
-    pivot::make_parent_private(&cfg.rootfs)?;
+    // not to be shared. After rslave or rprivate nothing is shared, and the
+    // parent is left alone so that binds from it stay slaves of the host,
+    // as with runc (which privatizes it only when it is shared).
+    let p = plan.root_propagation;
+    if !(p.recursive && matches!(p.kind, PropagationKind::Slave | PropagationKind::Private)) {
+        pivot::make_parent_private(&cfg.rootfs)?;
+    }
     pivot::bind_rootfs(&cfg.rootfs)?;
     // Opened after the self-bind, so that lookups start on the new mount
     // and everything lands on it, not on the one hidden underneath.
