@@ -11,7 +11,7 @@
 //! use libcontainer::{Container, CreateOptions};
 //! # fn main() -> libcontainer::Result<()> {
 //! let opts = CreateOptions::new("/run/brig", "demo", "/path/to/bundle");
-//! let c = Container::create(&opts)?;
+//! let mut c = Container::create(&opts)?;
 //! c.start()?;
 //! # Ok(()) }
 //! ```
@@ -22,6 +22,8 @@ mod sys;
 pub mod cgroups;
 mod container;
 pub mod error;
+pub mod features;
+pub mod foreground;
 mod hooks;
 mod namespaces;
 mod process;
@@ -35,4 +37,4 @@ pub mod state;
 pub use container::{Container, CreateOptions};
 pub use error::{Error, Result};
 pub use spec::Config;
-pub use state::{ContainerId, State, Status};
+pub use state::{ContainerId, State, StateDir, Status};

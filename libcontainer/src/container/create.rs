@@ -99,6 +99,10 @@ impl Container {
             cgroups::apply_resources(&cgroup, &cfg)?;
             let created = rfc3339_now();
             let base = base_state(&cfg, &id, &cgroup, &created);
+            // Written before the clone, so that if this process dies
+            // mid-way, `delete --force` still knows the cgroup to kill and
+            // remove (status shows "creating": pid 0).
+            dir.write_state(&base)?;
             let hook_state = |pid: Pid| {
                 let mut s = base.clone();
                 s.pid = pid.as_raw();

@@ -144,6 +144,11 @@ impl Container {
         if status != Status::Stopped {
             self.kill_and_wait()?;
         }
+        // A create that died after clone can leave an orphaned init (or its
+        // children) in the cgroup even though no live pid is recorded.
+        if let Some(cg) = self.cgroup().filter(|c| c.populated()) {
+            cg.kill_all()?;
+        }
         let warnings = hooks::run_warn(&self.state.config, Stage::Poststop, &self.state_json());
         if let Some(cg) = self.cgroup() {
             cg.remove()?;
@@ -153,6 +158,9 @@ impl Container {
     }
 
     fn kill_and_wait(&self) -> Result<()> {
+        if self.state.pid == 0 {
+            return Ok(());
+        }
         match self.cgroup() {
             Some(cg) => cg.kill_all()?,
             None => {

@@ -111,7 +111,6 @@ pub(crate) fn finalize(cfg: &Config) -> Result<()> {
 
 /// The mount options brig understands (for `features`): every flag of the
 /// parser's table; anything else is passed to the filesystem as a parameter.
-#[allow(dead_code)] // read by `features`, which lands from main
 pub(crate) const MOUNT_OPTIONS: &[&str] = options::KNOWN_OPTIONS;
 
 #[cfg(test)]

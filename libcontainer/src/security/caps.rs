@@ -60,11 +60,13 @@ impl CapSets {
         Ok(())
     }
 
-    /// Sets permitted, inheritable, effective, then raises ambient.
+    /// Sets inheritable, effective, permitted, then raises ambient. Each
+    /// capset must keep effective within permitted, so permitted shrinks
+    /// last; inheritable goes first while permitted still covers it.
     pub(crate) fn apply(&self) -> Result<()> {
-        caps::set(None, CapSet::Permitted, &self.permitted).map_err(|e| set_err("permitted", &e))?;
         caps::set(None, CapSet::Inheritable, &self.inheritable).map_err(|e| set_err("inheritable", &e))?;
         caps::set(None, CapSet::Effective, &self.effective).map_err(|e| set_err("effective", &e))?;
+        caps::set(None, CapSet::Permitted, &self.permitted).map_err(|e| set_err("permitted", &e))?;
         caps::clear(None, CapSet::Ambient).map_err(|e| set_err("ambient", &e))?;
         for cap in &self.ambient {
             // The kernel refuses an ambient cap that is not both permitted
@@ -88,13 +90,11 @@ fn set_err(set: &'static str, e: &caps::errors::CapsError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oci_spec::runtime::LinuxCapabilitiesBuilder;
 
     #[test]
     fn converts_runc_defaults() {
-        let set: Capabilities =
-            serde_json::from_str(r#"["CAP_KILL","CAP_AUDIT_WRITE","CAP_NET_BIND_SERVICE"]"#).unwrap();
-        let c = LinuxCapabilitiesBuilder::default().bounding(set.clone()).effective(set).build().unwrap();
+        let set = r#"["CAP_KILL","CAP_AUDIT_WRITE","CAP_NET_BIND_SERVICE"]"#;
+        let c: LinuxCapabilities = serde_json::from_str(&format!(r#"{{"bounding":{set},"effective":{set}}}"#)).unwrap();
         let sets = CapSets::from_spec(&c).unwrap();
         assert!(sets.bounding.contains(&Capability::CAP_KILL));
         assert_eq!(sets.effective.len(), 3);

@@ -22,3 +22,8 @@ pub(crate) fn compile(_seccomp: &LinuxSeccomp) -> Result<Program> {
 pub(crate) fn install(_program: &Program) -> Result<Option<OwnedFd>> {
     Ok(None)
 }
+
+/// The seccomp part of `features`.
+pub(crate) fn features() -> serde_json::Value {
+    serde_json::json!({ "enabled": false })
+}

@@ -47,8 +47,13 @@ pub(super) fn run(args: InitArgs<'_>, chan: Channel) -> ! {
         Ok(never) => match never {},
         Err(e) => e,
     };
-    let _ = chan.send(&Message::Failed { errno: err.errno().map_or(0, |e| e as i32), message: err.to_string() }, None);
-    sys::fd::exit_now(1)
+    let failed = Message::Failed { errno: err.errno().map_or(0, |e| e as i32), message: err.to_string() };
+    if chan.send(&failed, None).is_err() {
+        // After Ready the parent is gone (start has happened): the
+        // container's stderr is the only place left to say why.
+        let _ = writeln!(std::io::stderr(), "brig: container init: {err}");
+    }
+    sys::fd::exit_now(127)
 }
 
 enum Never {}

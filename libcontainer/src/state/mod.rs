@@ -11,6 +11,10 @@ pub use id::ContainerId;
 pub use status::Status;
 pub(crate) use status::{derive_status, start_time};
 pub(crate) use time::rfc3339_now;
+/// The current time as RFC 3339 (UTC), as brig writes it in state and logs.
+pub fn now_rfc3339() -> String {
+    rfc3339_now()
+}
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -57,6 +57,9 @@ fn parse_stat(stat: &str) -> Option<u64> {
 /// `exec.fifo` present means start has not happened yet; a frozen cgroup
 /// means paused.
 pub(crate) fn derive_status(pid: i32, recorded_start: u64, state_dir: &Path, frozen: bool) -> Status {
+    if pid == 0 {
+        return Status::Creating;
+    }
     let alive = pid > 0 && start_time(Pid::from_raw(pid)) == Some(recorded_start);
     if !alive {
         return Status::Stopped;

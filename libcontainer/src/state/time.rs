@@ -42,6 +42,6 @@ mod tests {
     fn known_instants() {
         assert_eq!(format_utc(0, 0), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(format_utc(951_782_400, 5), "2000-02-29T00:00:00.000000005Z");
-        assert_eq!(format_utc(1_795_462_245, 0), "2026-11-22T19:30:45.000000000Z");
+        assert_eq!(format_utc(1_795_462_245, 0), "2026-11-23T19:30:45.000000000Z");
     }
 }

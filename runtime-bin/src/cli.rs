@@ -1,0 +1,150 @@
+//! runc's command line: same names, flags and defaults.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// brig: a runc-compatible OCI container runtime.
+#[derive(Debug, Parser)]
+#[command(name = "brig", disable_version_flag = true)]
+pub struct Cli {
+    /// Global flags, accepted anywhere before the subcommand.
+    #[command(flatten)]
+    pub global: Global,
+    /// Print the version.
+    #[arg(short = 'v', long = "version")]
+    pub version: bool,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `--log-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, as engines parse.
+    Json,
+}
+
+/// runc's global flags.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Root directory for storage of container state.
+    #[arg(long, global = true, default_value = "/run/brig")]
+    pub root: PathBuf,
+    /// Log file (default: stderr).
+    #[arg(long, global = true)]
+    pub log: Option<PathBuf>,
+    /// Log format.
+    #[arg(long = "log-format", global = true, value_enum, default_value_t)]
+    pub log_format: LogFormat,
+    /// Debug logging.
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Use the systemd cgroup driver.
+    #[arg(long = "systemd-cgroup", global = true)]
+    pub systemd_cgroup: bool,
+    /// Rootless mode: auto, true or false.
+    #[arg(long, global = true, default_value = "auto")]
+    pub rootless: String,
+    /// Criu path (accepted for compatibility; checkpointing is not supported).
+    #[arg(long, global = true, hide = true)]
+    pub criu: Option<String>,
+}
+
+/// Flags shared by `create` and `run`.
+#[derive(Debug, Args)]
+pub struct CreateFlags {
+    /// Path to the bundle directory.
+    #[arg(short, long, default_value = ".")]
+    pub bundle: PathBuf,
+    /// File to write the init's pid to.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// Unix socket to send the pty master to.
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// Use MS_MOVE + chroot instead of pivot_root.
+    #[arg(long = "no-pivot")]
+    pub no_pivot: bool,
+    /// Do not create a new session keyring.
+    #[arg(long = "no-new-keyring")]
+    pub no_new_keyring: bool,
+    /// Pass N more fds (3..3+N) to the container.
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// The container id.
+    pub id: String,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a container.
+    Create(CreateFlags),
+    /// Start a created container.
+    Start {
+        /// The container id.
+        id: String,
+    },
+    /// Create and start a container.
+    Run {
+        /// create's flags.
+        #[command(flatten)]
+        create: CreateFlags,
+        /// Detach from the container's process.
+        #[arg(short, long)]
+        detach: bool,
+        /// Keep the container after it exits.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Send a signal to the container's init.
+    Kill {
+        /// Signal every process in the container.
+        #[arg(short, long)]
+        all: bool,
+        /// The container id.
+        id: String,
+        /// The signal (name or number).
+        #[arg(default_value = "SIGTERM")]
+        signal: String,
+    },
+    /// Delete a container.
+    Delete {
+        /// Kill a running container first; succeed if it does not exist.
+        #[arg(short, long)]
+        force: bool,
+        /// The container id.
+        id: String,
+    },
+    /// Print a container's state as JSON.
+    State {
+        /// The container id.
+        id: String,
+    },
+    /// List containers.
+    #[command(alias = "ps-all")]
+    List {
+        /// Output format: table or json.
+        #[arg(short, long, default_value = "table")]
+        format: String,
+        /// Print only ids.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Write a default config.json.
+    Spec {
+        /// The bundle directory.
+        #[arg(short, long, default_value = ".")]
+        bundle: PathBuf,
+        /// A spec for a rootless container.
+        #[arg(long)]
+        rootless: bool,
+    },
+    /// Print what brig supports, as JSON.
+    Features,
+}
