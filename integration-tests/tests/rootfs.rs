@@ -260,3 +260,35 @@ fn masked_path_with_fake_dev_null_is_refused() {
     assert!(!out.status.success(), "stdout: {}", text(&out.stdout));
     assert!(text(&out.stderr).contains("/dev/null"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn user_namespace_binds_host_devices() {
+    let Some(rt) = setup() else { return };
+    let mut b = Bundle::new("userns");
+    let linux = &mut b.config["linux"];
+    linux["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    // Host uid 0 stays mapped: the rootfs on disk is owned by it.
+    linux["uidMappings"] = json!([{"containerID": 0, "hostID": 0, "size": 65536}]);
+    linux["gidMappings"] = json!([{"containerID": 0, "hostID": 0, "size": 65536}]);
+    let out = b.run(&rt, "test -c /dev/null && echo x > /dev/null && grep -c ' /dev/null ' /proc/self/mountinfo");
+    assert!(out.status.success(), "stdout: {}\nstderr: {}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "1", "mknod is refused in a user namespace: /dev/null is a bind");
+}
+
+#[test]
+fn tmpfs_copyup_and_readonly_binds() {
+    let Some(rt) = setup() else { return };
+    let mut b = Bundle::new("copyup");
+    std::fs::create_dir_all(b.rootfs().join("etc/sub")).unwrap();
+    std::fs::write(b.rootfs().join("etc/sub/conf"), "image").unwrap();
+    let src = b.dir.join("data");
+    std::fs::create_dir_all(&src).unwrap();
+    let mounts = b.config["mounts"].as_array_mut().unwrap();
+    mounts.push(json!({"destination": "/etc", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "nosuid"]}));
+    mounts.push(json!({"destination": "/data", "type": "bind", "source": src, "options": ["rbind", "ro", "nosuid", "rprivate"]}));
+    let out = b.run(&rt, "cat /etc/sub/conf && touch /etc/new && (touch /data/x 2>/dev/null && echo data-rw || echo data-ro)");
+    assert!(out.status.success(), "stdout: {}\nstderr: {}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout), "imagedata-ro\n");
+    assert!(!b.rootfs().join("etc/new").exists(), "/etc/new went to the tmpfs, not the image");
+    assert!(!src.join("x").exists());
+}
