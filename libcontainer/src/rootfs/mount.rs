@@ -103,10 +103,26 @@ fn fs_or_fallback(fstype: &str, source: Option<&str>, opts: &ParsedOptions, show
     let host = match fstype {
         "sysfs" => "/sys",
         "mqueue" => "/dev/mqueue",
+        "devpts" => return devpts(source, opts, shown),
         _ => return new_fs(fstype, source, opts, shown),
     };
     match new_fs(fstype, source, opts, shown) {
         Err(e) if e.errno() == Some(Errno::EPERM) => bind_tree(Path::new(host), opts, true),
+        r => r,
+    }
+}
+
+/// devpts; in a user namespace where the `gid=` group (tty, 5) is not
+/// mapped the kernel refuses it (EINVAL, at fsconfig or at create depending
+/// on the version): then without it, so ptys get the creating process's
+/// group, as with runc's rootless configs, which drop the option.
+fn devpts(source: Option<&str>, opts: &ParsedOptions, shown: &Path) -> Result<OwnedFd> {
+    match new_fs("devpts", source, opts, shown) {
+        Err(e) if e.errno() == Some(Errno::EINVAL) && opts.data.iter().any(|p| p.key == "gid") => {
+            let mut without = opts.clone();
+            without.data.retain(|p| p.key != "gid");
+            new_fs("devpts", source, &without, shown)
+        }
         r => r,
     }
 }
@@ -137,15 +153,7 @@ pub(super) fn new_fs(fstype: &str, source: Option<&str>, opts: &ParsedOptions, s
             Some(v) => format!("{}={v}", p.key),
             None => p.key.clone(),
         };
-        match r {
-            // In a user namespace where gid 5 (tty) is not mapped, devpts
-            // refuses gid=5: ptys then get the creating process's group, as
-            // with runc's rootless configs, which drop the option.
-            Err(Errno::EINVAL) if fstype == "devpts" && p.key == "gid" => {
-                let _ = sm::fs_log(fs.as_fd());
-            }
-            r => r.map_err(|e| fail(format!("fsconfig {fstype} {shown_opt}"), e))?,
-        }
+        r.map_err(|e| fail(format!("fsconfig {fstype} {shown_opt}"), e))?;
     }
     sm::fsconfig_create(fs.as_fd()).map_err(|e| fail(format!("fsconfig {fstype} create"), e))?;
     // A new mount is a single mount: top-level and recursive attributes
