@@ -277,3 +277,20 @@ fn user_namespace_binds_devices_and_falls_back() {
         assert!(tun.unwrap(), "{mi}");
     }
 }
+
+#[test]
+fn destination_redirected_into_proc_is_refused() {
+    if !runnable() {
+        return;
+    }
+    let b = bundle("intoproc");
+    symlink("/proc/self", b.join("rootfs/run")).unwrap();
+    let mounts = r#"[
+        {"destination":"/proc","type":"proc","source":"proc"},
+        {"destination":"/run/attr","type":"tmpfs","source":"tmpfs"}
+    ]"#;
+    let r = in_container(config(&b, mounts, "", false), || ());
+    std::fs::remove_dir_all(&b).unwrap();
+    let e = r.unwrap_err();
+    assert!(e.contains("resolves into procfs") && e.contains("EXDEV"), "{e}");
+}

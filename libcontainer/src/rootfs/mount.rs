@@ -10,7 +10,7 @@ use std::path::Path;
 
 use nix::errno::Errno;
 use nix::sys::stat::SFlag;
-use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC};
+use nix::sys::statfs::{fstatfs, statfs, CGROUP2_SUPER_MAGIC, PROC_SUPER_MAGIC, SYSFS_MAGIC};
 
 use super::copyup::copy_up;
 use super::options::{AttrChange, ParsedOptions};
@@ -36,6 +36,7 @@ pub(super) fn apply(root: &RootDir, m: &MountEntry) -> Result<()> {
     // The destination is made and resolved first, inside the rootfs; the
     // mount is then attached to that fd and to nothing else.
     let target = if is_dir { root.ensure_dir(&m.dest)? } else { root.ensure_file(&m.dest, 0o644)? };
+    not_redirected_into_kernel_fs(&target, &m.dest, &shown)?;
     let mnt = match &m.kind {
         MountKind::Bind { source } => bind_tree(source, &m.opts, m.opts.recursive_bind)?,
         MountKind::Fs { fstype, source } => fs_or_fallback(fstype, source.as_deref(), &m.opts, &shown)?,
@@ -66,6 +67,25 @@ fn ordinary_dir(root: &RootDir, dest: &Path, fstype: &str) -> Result<()> {
         return Err(Error::sys(format!("mount {fstype}: destination is not an ordinary directory"), shown, Errno::ENOTDIR));
     }
     Ok(())
+}
+
+/// Refuses a destination that an image symlink sent into a procfs or sysfs
+/// mounted earlier (`/run -> /proc/self`, then a volume at `/run/attr`):
+/// covering files there can switch off what the runtime writes to later
+/// (CVE-2019-16884 in runc). A destination the config itself puts under
+/// /proc or /sys (lxcfs binds) is allowed.
+fn not_redirected_into_kernel_fs(target: &impl AsFd, dest: &Path, shown: &Path) -> Result<()> {
+    let fs = fstatfs(target.as_fd()).map_err(|e| Error::sys("fstatfs", shown, e))?.filesystem_type();
+    let (magic, top) = match fs {
+        PROC_SUPER_MAGIC => (fs, "/proc"),
+        SYSFS_MAGIC => (fs, "/sys"),
+        _ => return Ok(()),
+    };
+    if dest.starts_with(top) {
+        return Ok(());
+    }
+    let what = if magic == PROC_SUPER_MAGIC { "procfs" } else { "sysfs" };
+    Err(Error::sys(format!("mount: destination resolves into {what} through a symlink in the image"), shown, Errno::EXDEV))
 }
 
 /// A detached bind of the host path `source`, with the entry's attributes.
