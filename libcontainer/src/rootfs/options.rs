@@ -376,6 +376,39 @@ mod tests {
         }
     }
 
+    /// A fuzz stand-in: many option lists built from known options, their
+    /// pieces and awkward bytes. Nothing panics; an accepted list only holds
+    /// well-formed parameters; the attribute sets never overlap.
+    #[test]
+    fn random_option_lists() {
+        let pieces: Vec<&str> = KNOWN_OPTIONS
+            .iter()
+            .copied()
+            .chain(["r", "=", ",", "\0", "é", "size", "mode=", "=755", "idmap", "source", "", "x"])
+            .collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let n = next() % 6;
+            let opts: Vec<String> = (0..n)
+                .map(|_| (0..1 + next() % 3).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect())
+                .collect();
+            let Ok(p) = parse_mount_options(&opts, 3) else { continue };
+            for a in [p.attrs, p.rec_attrs] {
+                assert_eq!(a.set & a.clr & !attr::ATIME_MASK, 0, "{opts:?}");
+            }
+            for d in &p.data {
+                assert!(!d.key.is_empty() && !d.key.contains([',', '\0', '=']), "{opts:?}");
+                assert!(!d.value.as_deref().unwrap_or("").contains('\0'), "{opts:?}");
+            }
+        }
+    }
+
     #[test]
     fn never_panics_on_odd_input() {
         let odd = ["r", "rr", "\u{0}", "=", "==", "ü=ß", "r\u{301}o", "rro=1", "x=y=z", "tmpcopyup"];
