@@ -175,9 +175,11 @@ fn busybox_runs_with_runc_default_mounts() {
     let Some(rt) = setup() else { return };
     let mut b = Bundle::new("default");
     b.config["root"]["readonly"] = json!(true);
+    // A missing cwd is made, before / turns read-only.
+    b.config["process"]["cwd"] = json!("/made/by/brig");
     let out = b.run(
         &rt,
-        "test -c /dev/null && test -c /dev/urandom && readlink /dev/ptmx && readlink /dev/fd \
+        "test \"$(pwd)\" = /made/by/brig && test -c /dev/null && test -c /dev/urandom && readlink /dev/ptmx && readlink /dev/fd \
          && cat /proc/kcore | wc -c && (touch /x 2>/dev/null && echo root-rw || echo root-ro) \
          && (echo 1 > /proc/sys/vm/overcommit_memory 2>/dev/null && echo sys-rw || echo sys-ro) \
          && touch /dev/shm/ok && echo done",

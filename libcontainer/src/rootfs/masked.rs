@@ -1,4 +1,4 @@
-//! After pivot_root: rootfsPropagation, read-only paths, masked paths,
+//! After pivot_root: rootfsPropagation, the process's cwd, read-only paths, masked paths,
 //! deferred read-only remounts and the read-only root. Paths are resolved
 //! inside the new `/`, which no symlink can leave.
 
@@ -21,6 +21,7 @@ pub(super) fn apply(root: &RootDir, ops: &[FinalOp]) -> Result<()> {
     for op in ops {
         match op {
             FinalOp::RootPropagation(p) => root_propagation(root, *p)?,
+            FinalOp::Cwd(p) => drop(root.ensure_dir(p)?),
             FinalOp::ReadonlyPath(p) => readonly_path(root, p)?,
             FinalOp::MaskPath(p) => {
                 if null.is_none() {

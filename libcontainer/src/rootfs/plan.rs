@@ -88,6 +88,9 @@ pub(crate) enum MountOp {
 /// One step of `finalize`, after pivot_root, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FinalOp {
+    /// `process.cwd` made if missing (runc does too), before `/` can turn
+    /// read-only.
+    Cwd(PathBuf),
     /// `linux.rootfsPropagation`, applied to the new `/`.
     RootPropagation(Propagation),
     /// A `linux.readonlyPaths` entry.
@@ -136,6 +139,9 @@ pub(crate) fn plan(cfg: &Config) -> Result<Plan> {
         None => None,
     };
     let mut final_ops: Vec<FinalOp> = rootfs_prop.into_iter().map(FinalOp::RootPropagation).collect();
+    if let Some(cwd) = spec.process().as_ref().map(|p| clean(p.cwd())).filter(|c| c != Path::new("/")) {
+        final_ops.push(FinalOp::Cwd(cwd));
+    }
     let mut ops = Vec::new();
     let mut deferred = Vec::new();
     for (i, m) in spec.mounts().iter().flatten().enumerate() {

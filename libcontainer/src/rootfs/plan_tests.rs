@@ -112,13 +112,18 @@ fn readonly_tmpfs_and_dev_are_deferred() {
 fn final_ops_order_follows_runc() {
     let extra = r#","linux":{"rootfsPropagation":"rshared",
         "readonlyPaths":["/proc/sys","/proc/../proc/bus"],"maskedPaths":["/proc/kcore","/sys/firmware"]}"#;
-    let p = plan(&cfg(extra)).unwrap();
+    let mut c = cfg(extra);
+    if let Some(p) = c.spec.process_mut() {
+        p.set_cwd("/work/./dir".into());
+    }
+    let p = plan(&c).unwrap();
     let shared = Propagation { kind: PropagationKind::Shared, recursive: true };
     assert_eq!(p.root_propagation, shared);
     assert_eq!(
         p.final_ops,
         vec![
             FinalOp::RootPropagation(shared),
+            FinalOp::Cwd("/work/dir".into()),
             FinalOp::ReadonlyPath("/proc/sys".into()),
             FinalOp::ReadonlyPath("/proc/bus".into()),
             FinalOp::MaskPath("/proc/kcore".into()),
