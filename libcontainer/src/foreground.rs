@@ -137,7 +137,8 @@ fn copy_winsize(master: BorrowedFd<'_>) {
     }
 }
 
-fn reap(pid: Pid) -> Result<i32> {
+/// Reaps `pid` (a child of this process) and returns its shell-style status.
+pub(crate) fn reap(pid: Pid) -> Result<i32> {
     loop {
         match waitpid(pid, None) {
             Err(Errno::EINTR) => continue,

@@ -34,7 +34,7 @@ mod spawn;
 pub mod spec;
 pub mod state;
 
-pub use container::{Container, CreateOptions};
+pub use container::{Container, CreateOptions, ExecOptions, ExecProcess};
 pub use error::{Error, Result};
 pub use spec::Config;
 pub use state::{ContainerId, State, StateDir, Status};

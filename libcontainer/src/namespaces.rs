@@ -128,6 +128,17 @@ pub(crate) fn new_time_ns(linux: Option<&Linux>) -> Result<()> {
     Ok(())
 }
 
+/// The host uid and gid that the container's root maps to (0:0 without
+/// mappings).
+pub(crate) fn host_root_ids(linux: Option<&Linux>) -> (nix::unistd::Uid, nix::unistd::Gid) {
+    let find = |maps: Option<&Vec<LinuxIdMapping>>| {
+        maps.into_iter().flatten().find(|m| m.container_id() == 0).map_or(0, |m| m.host_id())
+    };
+    let uid = find(linux.and_then(|l| l.uid_mappings().as_ref()));
+    let gid = find(linux.and_then(|l| l.gid_mappings().as_ref()));
+    (nix::unistd::Uid::from_raw(uid), nix::unistd::Gid::from_raw(gid))
+}
+
 fn map_text(maps: &[LinuxIdMapping]) -> String {
     maps.iter().map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size())).collect()
 }

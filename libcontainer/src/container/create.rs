@@ -29,6 +29,8 @@ pub struct CreateOptions {
     pub console_socket: Option<PathBuf>,
     /// MS_MOVE + chroot instead of pivot_root (`--no-pivot`).
     pub no_pivot: bool,
+    /// Keep the caller's session keyring (`--no-new-keyring`).
+    pub no_new_keyring: bool,
     /// How many fds after stdio the process inherits (`--preserve-fds`).
     pub preserve_fds: u32,
     /// Extra environment for the process (e.g. LISTEN_FDS), appended.
@@ -47,6 +49,7 @@ impl CreateOptions {
             pid_file: None,
             console_socket: None,
             no_pivot: false,
+            no_new_keyring: false,
             preserve_fds: 0,
             extra_env: Vec::new(),
             systemd_cgroup: false,
@@ -114,6 +117,7 @@ impl Container {
                 cgroup: Some((&cgroup, cgroup_fd.as_fd())),
                 seccomp: program.as_ref(),
                 no_pivot: opts.no_pivot,
+                no_new_keyring: opts.no_new_keyring,
                 preserve_fds: opts.preserve_fds,
                 hook_state: &hook_state,
             };
@@ -187,7 +191,7 @@ fn check_preserved_fds(n: u32) -> Result<()> {
 }
 
 /// Writes the pid file atomically, as runc does (engines poll for it).
-fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
+pub(super) fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".{}.tmp", path.file_name().map_or("pid".into(), |n| n.to_string_lossy())));
     std::fs::write(&tmp, pid.to_string()).ctx("write", &tmp)?;

@@ -2,8 +2,10 @@
 //! orchestrates; the kernel work lives in `spawn`, `rootfs`, `cgroups`.
 
 mod create;
+mod exec;
 
 pub use create::CreateOptions;
+pub use exec::{ExecOptions, ExecProcess};
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -109,6 +111,13 @@ impl Container {
         std::fs::remove_file(&fifo_path).ctx("unlink", &fifo_path)?;
         drop(dir);
         Ok(hooks::run_warn(&self.state.config, Stage::Poststart, &self.state_json()))
+    }
+
+    /// Waits for the init to exit and returns its status as a shell would
+    /// (the exit code, or 128+N for signal N). Only the process that
+    /// created the container (its parent) can wait for it.
+    pub fn wait(&self) -> Result<i32> {
+        crate::foreground::reap(self.pid())
     }
 
     /// Sends `signal` to the init, or with `all` to every process of the

@@ -34,6 +34,7 @@ pub(super) struct InitArgs<'a> {
     /// The host's /proc, to reopen the fifo after pivot_root.
     pub host_proc: &'a OwnedFd,
     pub no_pivot: bool,
+    pub no_new_keyring: bool,
     pub preserve_fds: u32,
     /// The raw fd of the state dir's flock, to be closed (not unlocked).
     pub lock_fd: i32,
@@ -43,7 +44,12 @@ pub(super) struct InitArgs<'a> {
 
 /// Runs the init. On failure it tells the parent why and exits 1.
 pub(super) fn run(args: InitArgs<'_>, chan: Channel) -> ! {
-    let err = match steps(&args, &chan) {
+    fail(steps(&args, &chan), &chan)
+}
+
+/// Reports the error of a failed step list to the parent and exits.
+pub(super) fn fail(result: Result<Never>, chan: &Channel) -> ! {
+    let err = match result {
         Ok(never) => match never {},
         Err(e) => e,
     };
@@ -56,7 +62,8 @@ pub(super) fn run(args: InitArgs<'_>, chan: Channel) -> ! {
     sys::fd::exit_now(127)
 }
 
-enum Never {}
+/// The type of a step list that only ends in execve.
+pub(super) enum Never {}
 
 fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     // Close the lock first: the flock lives on the open file, and a copy
@@ -76,6 +83,15 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     // A new session: the container's process must not share brig's, and a
     // controlling terminal can only be acquired by a session leader.
     setsid().ctx("setsid", "init")?;
+    if !a.no_new_keyring {
+        match sys::keyring::join_new_session_keyring() {
+            Ok(()) | Err(nix::errno::Errno::ENOSYS) => {}
+            Err(e) => return Err(Error::sys("keyctl JOIN_SESSION_KEYRING", "session keyring", e)),
+        }
+    }
+    if a.plan.clone_flags & libc::CLONE_NEWNET as u64 != 0 {
+        sys::net::loopback_up().ctx("ioctl SIOCSIFFLAGS IFF_UP", "lo")?;
+    }
     rootfs::prepare(a.cfg)?;
     // prestart and createRuntime hooks run in the runtime's namespaces, by
     // the parent, after the mounts and before pivot_root.
@@ -101,7 +117,7 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     let env: Vec<String> = process.env().clone().unwrap_or_default();
     let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
     chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
-    drop_privileges(a, process)?;
+    drop_privileges(a.caps, a.seccomp, process)?;
     chan.send(&Message::Ready, None)?;
     wait_for_start(a)?;
     hooks::run(spec, Stage::StartContainer, &[])?;
@@ -117,7 +133,7 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
 
 /// Marks every fd but 0-2 and the preserved ones close-on-exec, and clears
 /// the flag on the preserved ones (`--preserve-fds`).
-fn keep_only_stdio_and_preserved(preserve: u32) -> Result<()> {
+pub(super) fn keep_only_stdio_and_preserved(preserve: u32) -> Result<()> {
     sys::fd::cloexec_from(3 + preserve).ctx("close_range", "CLOSE_RANGE_CLOEXEC")?;
     for fd in 3..3 + preserve as i32 {
         sys::fd::clear_cloexec(fd).ctx("fcntl F_SETFD (--preserve-fds)", format!("fd {fd}"))?;
@@ -147,18 +163,22 @@ fn write_sysctls(cfg: &Config) -> Result<()> {
 /// Bounding set, no_new_privs, seccomp (without no_new_privs it needs
 /// CAP_SYS_ADMIN, so before the drop), user and groups, then the final
 /// capability sets.
-fn drop_privileges(a: &InitArgs<'_>, process: &oci_spec::runtime::Process) -> Result<()> {
-    a.caps.drop_bounding()?;
+pub(super) fn drop_privileges(
+    caps: &CapSets,
+    seccomp: Option<&seccomp::Program>,
+    process: &oci_spec::runtime::Process,
+) -> Result<()> {
+    caps.drop_bounding()?;
     let nnp = process.no_new_privileges().unwrap_or(false);
     if nnp {
         prctl::set_no_new_privs().ctx("prctl PR_SET_NO_NEW_PRIVS", "init")?;
-    } else if let Some(p) = a.seccomp {
+    } else if let Some(p) = seccomp {
         seccomp::install(p)?;
     }
     prctl::set_keepcaps(true).ctx("prctl PR_SET_KEEPCAPS", "init")?;
     process::set_user(process.user(), setgroups_allowed())?;
     prctl::set_keepcaps(false).ctx("prctl PR_SET_KEEPCAPS", "init")?;
-    a.caps.apply()
+    caps.apply()
 }
 
 /// In a user namespace whose setgroups file says "deny", setgroups(2) fails.
@@ -177,7 +197,7 @@ fn wait_for_start(a: &InitArgs<'_>) -> Result<()> {
     f.write_all(b"0").ctx("write exec.fifo", &rel)
 }
 
-fn exec_process(exec: &Exec) -> Result<Never> {
+pub(super) fn exec_process(exec: &Exec) -> Result<Never> {
     // The parent may have blocked or ignored signals; the user's process
     // starts with a clean slate.
     sys::signal::reset_all_dispositions();

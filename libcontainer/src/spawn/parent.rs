@@ -28,6 +28,7 @@ pub(crate) struct SpawnRequest<'a> {
     pub cgroup: Option<(&'a Cgroup, BorrowedFd<'a>)>,
     pub seccomp: Option<&'a seccomp::Program>,
     pub no_pivot: bool,
+    pub no_new_keyring: bool,
     pub preserve_fds: u32,
     /// The state JSON given to prestart and createRuntime hooks.
     pub hook_state: &'a dyn Fn(Pid) -> Vec<u8>,
@@ -58,6 +59,11 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned> {
     let ns_files = namespaces::open_all(&plan)?;
     let fifo_path = req.state_dir.fifo_path();
     mkfifo(&fifo_path, Mode::from_bits_truncate(0o622)).ctx("mkfifo", &fifo_path)?;
+    // The umask trimmed the mode; and in a user namespace the init is the
+    // container's root, not ours, so it gets the fifo (as in runc).
+    std::fs::set_permissions(&fifo_path, std::os::unix::fs::PermissionsExt::from_mode(0o622)).ctx("chmod", &fifo_path)?;
+    let (uid, gid) = namespaces::host_root_ids(linux);
+    nix::unistd::chown(&fifo_path, Some(uid), Some(gid)).ctx("chown", &fifo_path)?;
     let fifo = open(&fifo_path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()).ctx("open", &fifo_path)?;
     let host_proc = open("/proc", OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).ctx("open", "/proc")?;
     let (parent_chan, init_chan) = channel::pair()?;
@@ -78,6 +84,7 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned> {
         fifo: &fifo,
         host_proc: &host_proc,
         no_pivot: req.no_pivot,
+        no_new_keyring: req.no_new_keyring,
         preserve_fds: req.preserve_fds,
         lock_fd: req.state_dir.lock_fd().as_raw_fd(),
         parent_end: parent_chan.raw(),

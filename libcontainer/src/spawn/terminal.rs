@@ -16,6 +16,14 @@ use crate::{rootfs, sys};
 /// /dev/console, sends the master to the parent, and makes the slave the
 /// init's stdio and controlling terminal.
 pub(super) fn setup(size: Option<ConsoleSize>, chan: &Channel) -> Result<()> {
+    let (master, slave, name) = open_pty(size)?;
+    rootfs::mount_console(slave.as_fd())?;
+    chan.send(&Message::Console, Some(master.as_raw_fd()))?;
+    drop(master);
+    become_tty(&slave, &name)
+}
+
+fn open_pty(size: Option<ConsoleSize>) -> Result<(OwnedFd, OwnedFd, String)> {
     let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).ctx("open", "/dev/ptmx")?;
     grantpt(&master).ctx("grantpt", "/dev/ptmx")?;
     unlockpt(&master).ctx("unlockpt", "/dev/ptmx")?;
@@ -25,11 +33,22 @@ pub(super) fn setup(size: Option<ConsoleSize>, chan: &Channel) -> Result<()> {
     if let Some(sz) = size {
         sys::fd::set_winsize(slave.as_fd(), sz.height() as u16, sz.width() as u16).ctx("ioctl TIOCSWINSZ", &name)?;
     }
-    rootfs::mount_console(slave.as_fd())?;
+    Ok((master.into(), slave, name))
+}
+
+/// Makes the slave this process's stdio and controlling terminal.
+fn become_tty(slave: &OwnedFd, name: &str) -> Result<()> {
+    for stdio in 0..=2 {
+        sys::fd::dup_onto(slave.as_fd(), stdio).ctx("dup2", name)?;
+    }
+    sys::fd::set_controlling_tty(slave.as_fd()).ctx("ioctl TIOCSCTTY", name)
+}
+
+/// The terminal of an exec'd process: a new pty in the container's devpts,
+/// master to the parent, slave as stdio. /dev/console stays the init's.
+pub(super) fn setup_exec(size: Option<ConsoleSize>, chan: &Channel) -> Result<()> {
+    let (master, slave, name) = open_pty(size)?;
     chan.send(&Message::Console, Some(master.as_raw_fd()))?;
     drop(master);
-    for stdio in 0..=2 {
-        sys::fd::dup_onto(slave.as_fd(), stdio).ctx("dup2", &name)?;
-    }
-    sys::fd::set_controlling_tty(slave.as_fd()).ctx("ioctl TIOCSCTTY", &name)
+    become_tty(&slave, &name)
 }

@@ -4,5 +4,7 @@
 
 pub(crate) mod clone;
 pub(crate) mod fd;
+pub(crate) mod keyring;
 pub(crate) mod mount;
+pub(crate) mod net;
 pub(crate) mod signal;

@@ -13,6 +13,7 @@ pub fn options(g: &Global, f: &CreateFlags) -> CreateOptions {
     o.pid_file = f.pid_file.clone();
     o.console_socket = f.console_socket.clone();
     o.no_pivot = f.no_pivot;
+    o.no_new_keyring = f.no_new_keyring;
     o.preserve_fds = f.preserve_fds;
     o.systemd_cgroup = g.systemd_cgroup;
     if let Some(n) = std::env::var("LISTEN_FDS").ok().and_then(|v| v.parse::<u32>().ok()).filter(|n| *n > 0) {

@@ -2,6 +2,7 @@
 
 mod create;
 mod delete;
+mod exec;
 mod features;
 mod kill;
 mod list;
@@ -36,5 +37,6 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
         Command::List { format, quiet } => list::run(g, format, *quiet),
         Command::Spec { bundle, rootless } => spec::run(bundle, *rootless),
         Command::Features => features::run(),
+        Command::Exec(f) => exec::run(g, f, log),
     }
 }
