@@ -273,6 +273,10 @@ fn user_namespace_binds_devices_and_falls_back() {
     assert_eq!(null.unwrap(), nix::sys::stat::makedev(1, 3), "{mi}");
     assert!(wrote, "{mi}");
     assert!(mi.lines().any(|l| l.contains(" /dev/null ")), "bound, not mknod'ed:\n{mi}");
+    // No network namespace of its own: sysfs is the host's, bound, and
+    // read-only all the way down.
+    let sys: Vec<&str> = mi.lines().filter(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with("/sys"))).collect();
+    assert!(sys.len() > 1 && sys.iter().all(|l| l.split(' ').nth(5).is_some_and(|o| o.starts_with("ro"))), "{mi}");
     if has_tun {
         assert!(tun.unwrap(), "{mi}");
     }

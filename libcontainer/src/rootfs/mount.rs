@@ -17,7 +17,7 @@ use super::options::{AttrChange, ParsedOptions};
 use super::plan::{MountEntry, MountKind};
 use super::resolve::{is_type, stat, RootDir};
 use crate::error::{Error, Result};
-use crate::sys::mount::{self as sm, MountAttr};
+use crate::sys::mount::{self as sm, attr, MountAttr};
 
 /// Mounts one `mounts` entry inside the rootfs.
 pub(super) fn apply(root: &RootDir, m: &MountEntry) -> Result<()> {
@@ -89,6 +89,8 @@ fn not_redirected_into_kernel_fs(target: &impl AsFd, dest: &Path, shown: &Path) 
 }
 
 /// A detached bind of the host path `source`, with the entry's attributes.
+/// Filesystem parameters (`opts.data`) mean nothing to a bind and are
+/// ignored, as mount(2) ignores them for runc.
 pub(super) fn bind_tree(source: &Path, opts: &ParsedOptions, recursive: bool) -> Result<OwnedFd> {
     let c = cstring(source.as_os_str().as_bytes(), source)?;
     let tree = sm::clone_path(&c, recursive).map_err(|e| Error::sys("open_tree", source, e))?;
@@ -105,10 +107,10 @@ fn set_attrs(fd: BorrowedFd<'_>, a: &AttrChange, recursive: bool, shown: &Path) 
     if a.is_empty() {
         return Ok(());
     }
-    let attr = MountAttr { attr_set: a.set, attr_clr: a.clr, ..Default::default() };
-    match sm::mount_setattr(fd, recursive, &attr) {
-        Err(Errno::EPERM) if a.clr & !crate::sys::mount::attr::ATIME_MASK != 0 => {
-            let keep = MountAttr { attr_clr: a.clr & crate::sys::mount::attr::ATIME_MASK, ..attr };
+    let req = MountAttr { attr_set: a.set, attr_clr: a.clr, ..Default::default() };
+    match sm::mount_setattr(fd, recursive, &req) {
+        Err(Errno::EPERM) if a.clr & !attr::ATIME_MASK != 0 => {
+            let keep = MountAttr { attr_clr: a.clr & attr::ATIME_MASK, ..req };
             sm::mount_setattr(fd, recursive, &keep)
         }
         r => r,
@@ -127,7 +129,14 @@ fn fs_or_fallback(fstype: &str, source: Option<&str>, opts: &ParsedOptions, show
         _ => return new_fs(fstype, source, opts, shown),
     };
     match new_fs(fstype, source, opts, shown) {
-        Err(e) if e.errno() == Some(Errno::EPERM) => bind_tree(Path::new(host), opts, true),
+        Err(e) if e.errno() == Some(Errno::EPERM) => {
+            // The host's tree has more mounts below (cgroups, debugfs...):
+            // a read-only request covers all of them, not just the top.
+            let mut o = opts.clone();
+            o.rec_attrs.set |= o.attrs.set & attr::RDONLY;
+            o.rec_attrs.clr &= !attr::RDONLY;
+            bind_tree(Path::new(host), &o, true)
+        }
         r => r,
     }
 }
