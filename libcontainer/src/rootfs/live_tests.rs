@@ -298,3 +298,18 @@ fn destination_redirected_into_proc_is_refused() {
     let e = r.unwrap_err();
     assert!(e.contains("resolves into procfs") && e.contains("EXDEV"), "{e}");
 }
+
+#[test]
+fn symlink_loop_at_a_destination_is_eloop() {
+    if !runnable() {
+        return;
+    }
+    let b = bundle("loop");
+    symlink("/b", b.join("rootfs/a")).unwrap();
+    symlink("a", b.join("rootfs/b")).unwrap();
+    let mounts = r#"[{"destination":"/a","type":"tmpfs","source":"tmpfs"}]"#;
+    let r = in_container(config(&b, mounts, "", false), || ());
+    std::fs::remove_dir_all(&b).unwrap();
+    let e = r.unwrap_err();
+    assert!(e.contains("ELOOP") && e.contains("/a"), "{e}");
+}
