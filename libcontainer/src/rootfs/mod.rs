@@ -7,7 +7,7 @@
 //! destination pointing at the host's `/etc`) can never make brig mount,
 //! mknod or write outside the rootfs.
 //!
-//! The work is planned first ([`plan`], pure data) and then applied. The
+//! The work is planned first (`plan::plan`, pure data) and then applied. The
 //! only public items are the option parser and its types, for fuzzing.
 
 mod copyup;
