@@ -27,7 +27,7 @@ pub mod foreground;
 mod hooks;
 mod namespaces;
 mod process;
-mod rootfs;
+pub mod rootfs;
 mod security;
 pub mod signal;
 mod spawn;

@@ -47,8 +47,9 @@ pub struct Global {
     /// Use the systemd cgroup driver.
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
-    /// Rootless mode: auto, true or false.
-    #[arg(long, global = true, default_value = "auto")]
+    /// Rootless mode: auto, true or false. Not global: `spec --rootless`
+    /// is a flag of its own, as in runc.
+    #[arg(long, default_value = "auto")]
     pub rootless: String,
     /// Criu path (accepted for compatibility; checkpointing is not supported).
     #[arg(long, global = true, hide = true)]
@@ -164,7 +165,7 @@ pub enum Command {
     /// List the processes of a container.
     Ps(crate::commands::ps::PsFlags),
     /// Run a new process in a running container.
-    Exec(ExecFlags),
+    Exec(Box<ExecFlags>),
 }
 
 /// `exec`'s flags (runc's).

@@ -58,7 +58,8 @@ impl Container {
         let dir = self.lock()?;
         self.require("update", &[Status::Created, Status::Running, Status::Paused])?;
         let cg = self.require_cgroup("update")?;
-        let linux = self.state.config.linux().clone().unwrap_or_default();
+        let mut config = self.state.config()?;
+        let linux = config.linux().clone().unwrap_or_default();
         let old = linux.resources().clone().unwrap_or_default();
         let merged = cgroups::merge(&old, new);
         let plan = cgroups::plan(&merged.apply)?;
@@ -78,7 +79,9 @@ impl Container {
         }
         let mut linux = linux;
         linux.set_resources(Some(merged.stored));
-        self.state.config.set_linux(Some(linux));
+        config.set_linux(Some(linux));
+        self.state.config = serde_json::value::to_raw_value(&config)
+            .map_err(|e| crate::Error::config("(document)", e.to_string()))?;
         dir.write_state(&self.state)?;
         Ok(plan.warnings)
     }

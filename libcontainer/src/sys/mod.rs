@@ -6,5 +6,6 @@ pub(crate) mod bpf;
 pub(crate) mod clone;
 pub(crate) mod fd;
 pub(crate) mod keyring;
+pub(crate) mod mount;
 pub(crate) mod net;
 pub(crate) mod signal;
