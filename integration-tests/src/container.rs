@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+
 /// A bundle plus a unique id under a [`Runtime`]. Dropping it runs
 /// `delete --force ID` and removes the bundle, also when the test panicked.
 #[derive(Debug)]
@@ -80,43 +81,22 @@ impl Container {
         std::fs::read_to_string(self.stdout_path()).unwrap_or_default()
     }
 
-    /// `create --bundle B --pid-file P [extra] ID`, not yet waited for; stdout goes
-    /// to [`Container::stdout_path`], stderr to `create.err`.
+    /// `create --bundle B --pid-file P [extra] ID` as a command, stdin from
+    /// /dev/null; stdio as the caller sets it.
     pub fn create_cmd(&self, extra: &[&str]) -> Command {
         let b = self.bundle().to_str().unwrap();
         let p = self.pid_file();
         let mut args = vec!["create", "--bundle", b, "--pid-file", p.to_str().unwrap()];
         args.extend_from_slice(extra);
         args.push(&self.id);
-        let mut cmd = self.rt.cmd(&args);
-        cmd.stdout(std::fs::File::create(self.stdout_path()).unwrap());
-        cmd.stderr(std::fs::File::create(self.bundle.join("create.err")).unwrap());
-        cmd
+        self.rt.cmd(&args)
     }
 
-    /// Runs `create` (see [`Container::create_cmd`]) to completion.
+    /// Runs `create` to completion; its stdout (and so the container's) goes to
+    /// [`Container::stdout_path`], its stderr to `create.err` in the bundle.
     #[track_caller]
     pub fn create_with(&self, extra: &[&str]) -> Out {
-        let mut cmd = self.create_cmd(extra);
-        let cmdline = format!("{cmd:?}");
-        let mut child = cmd.spawn().unwrap();
-        let t0 = Instant::now();
-        let status = loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                break st;
-            }
-            if t0.elapsed() > crate::runtime::TIMEOUT {
-                let _ = child.kill();
-                panic!("`{cmdline}` did not finish");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        Out {
-            status,
-            stdout: self.stdout(),
-            stderr: std::fs::read_to_string(self.bundle.join("create.err")).unwrap_or_default(),
-            cmdline,
-        }
+        Spawned::spawn_to(self.create_cmd(extra), self.stdout_path(), self.bundle.join("create.err")).wait()
     }
 
     /// `create`, which must succeed.

@@ -101,10 +101,13 @@ pub fn seq() -> usize {
 impl Spawned {
     /// Spawns `cmd` with stdin from /dev/null (unless set) and stdout/stderr to new
     /// files in `dir`.
-    pub fn spawn(mut cmd: Command, dir: &Path) -> Spawned {
+    pub fn spawn(cmd: Command, dir: &Path) -> Spawned {
         let n = seq();
-        let out = dir.join(format!("cmd{n}.out"));
-        let err = dir.join(format!("cmd{n}.err"));
+        Spawned::spawn_to(cmd, dir.join(format!("cmd{n}.out")), dir.join(format!("cmd{n}.err")))
+    }
+
+    /// Spawns `cmd` with stdout and stderr going to (new) files `out` and `err`.
+    pub fn spawn_to(mut cmd: Command, out: PathBuf, err: PathBuf) -> Spawned {
         cmd.stdout(std::fs::File::create(&out).unwrap()).stderr(std::fs::File::create(&err).unwrap());
         let cmdline = format!("{cmd:?}");
         let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmdline}: {e}"));

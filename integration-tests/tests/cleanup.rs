@@ -84,7 +84,9 @@ fn killed_create_is_cleaned_by_delete_force() {
     // the hook records its pid and blocks; the runtime is killed while waiting on it
     let hook = sh_hook(&format!("echo $$ > {}.tmp && mv {0}.tmp {0}; exec sleep 1000", marker.display()));
     c.write_spec(&Spec::new().hook("createRuntime", hook).cgroups_path(&path));
-    let mut create = c.create_cmd(&[]).spawn().unwrap();
+    let mut cmd = c.create_cmd(&[]);
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut create = cmd.spawn().unwrap();
     let t0 = std::time::Instant::now();
     while !marker.exists() {
         assert!(t0.elapsed().as_secs() < 60, "hook never ran");
