@@ -243,8 +243,12 @@ fn concurrent_creates_of_one_id_make_one_container() {
     let rt = integration_tests::Runtime::new();
     let c = rt.container("race", &sleeper());
     let b = c.bundle().to_str().unwrap().to_string();
-    let spawned: Vec<_> = (0..4).map(|_| rt.spawn(rt.cmd(&["create", "--bundle", &b, &c.id]))).collect();
+    let pid_file = c.pid_file();
+    let p = pid_file.to_str().unwrap();
+    let spawned: Vec<_> = (0..4).map(|_| rt.spawn(rt.cmd(&["create", "--bundle", &b, "--pid-file", p, &c.id]))).collect();
     let outs: Vec<_> = spawned.into_iter().map(|s| s.wait()).collect();
+    // a runtime without a lock may lose the winner's state: kill its init ourselves
+    let _reaper = KillOnDrop(std::fs::read_to_string(&pid_file).ok().and_then(|s| s.trim().parse().ok()));
     let ok = outs.iter().filter(|o| o.status.success()).count();
     assert_eq!(ok, 1, "{outs:#?}");
     assert_eq!(c.status(), "created");
@@ -268,4 +272,15 @@ fn different_ids_run_in_parallel() {
     }
     let q = rt.run(&["list", "-q"]).ok().stdout;
     assert_eq!(q.lines().count(), 4, "{q}");
+}
+
+/// SIGKILLs a pid (a container init this test started) when dropped.
+struct KillOnDrop(Option<i32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.filter(|&p| p > 0 && alive(p)) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+    }
 }
