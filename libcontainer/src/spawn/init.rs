@@ -78,6 +78,11 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     if a.plan.clone_flags & libc::CLONE_NEWUSER as u64 != 0 {
         // Until the parent has written our id maps we are nobody.
         chan.expect(Message::MapsWritten)?;
+        // Become the namespace's root: with a map that does not cover our
+        // host uid we would otherwise be the overflow uid and every mount
+        // would fail with EOVERFLOW.
+        nix::unistd::setresgid(0.into(), 0.into(), 0.into()).ctx("setresgid", "user namespace root")?;
+        nix::unistd::setresuid(0.into(), 0.into(), 0.into()).ctx("setresuid", "user namespace root")?;
     }
     for ns in a.ns_files.iter().filter(|n| !namespaces::joined_by_parent(n.typ)) {
         namespaces::join(ns)?;
