@@ -36,3 +36,36 @@ pub use container::{Container, CreateOptions};
 pub use error::{Error, Result};
 pub use spec::Config;
 pub use state::{ContainerId, State, Status};
+
+/// Entry points for brig's fuzz targets (`fuzz/`) and benchmarks. Not a
+/// stable API: they reach into private modules so that the fuzzers exercise
+/// exactly the code `create` runs.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::path::Path;
+
+    use oci_spec::runtime::LinuxSeccomp;
+
+    use crate::Result;
+
+    /// Decodes one packet of the parent/init channel, as the parent does
+    /// with what the (untrusted) init sends.
+    pub fn decode_message(packet: &[u8]) -> std::result::Result<(), &'static str> {
+        crate::spawn::channel::Message::decode(packet).map(|_| ())
+    }
+
+    /// Compiles a `linux.seccomp` section; returns (filters, instructions,
+    /// skipped syscall names).
+    pub fn seccomp_compile(s: &LinuxSeccomp) -> Result<(usize, usize, usize)> {
+        let p = crate::security::seccomp::compile(s)?;
+        let (filters, insns) = p.size();
+        Ok((filters, insns, p.skipped().len()))
+    }
+
+    /// Like [`seccomp_compile`], through the cache under the state root `root`.
+    pub fn seccomp_compile_cached(s: &LinuxSeccomp, root: &Path) -> Result<(usize, usize, usize)> {
+        let p = crate::security::seccomp::compile_cached(s, root)?;
+        let (filters, insns) = p.size();
+        Ok((filters, insns, p.skipped().len()))
+    }
+}

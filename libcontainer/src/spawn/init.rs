@@ -96,16 +96,27 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     let env: Vec<String> = process.env().clone().unwrap_or_default();
     let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
     chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
-    drop_privileges(a, process)?;
+    let mut listener = drop_privileges(a, process)?;
+    let nnp = process.no_new_privileges().unwrap_or(false);
+    // With no_new_privs the filter goes last, so a strict profile does not
+    // have to allow brig's own syscalls - unless it has a NOTIFY rule: the
+    // listener fd must reach the parent, which is gone after Ready.
+    let late = a.seccomp.filter(|p| nnp && !p.needs_listener());
+    if nnp && late.is_none() {
+        if let Some(p) = a.seccomp {
+            listener = seccomp::install(p)?;
+        }
+    }
+    if let Some(fd) = listener {
+        // The parent passes it on to the agent at listenerPath; our copy is
+        // closed right after, so the container never holds it.
+        chan.send(&Message::SeccompFd, Some(fd.as_raw_fd()))?;
+    }
     chan.send(&Message::Ready, None)?;
     wait_for_start(a)?;
     hooks::run(spec, Stage::StartContainer, &[])?;
-    if process.no_new_privileges().unwrap_or(false) {
-        // With no_new_privs the filter goes last, so a strict profile does
-        // not have to allow brig's own syscalls above.
-        if let Some(p) = a.seccomp {
-            seccomp::install(p)?;
-        }
+    if let Some(p) = late {
+        seccomp::install(p)?;
     }
     exec_process(&exec)
 }
@@ -141,19 +152,21 @@ fn write_sysctls(cfg: &Config) -> Result<()> {
 
 /// Bounding set, no_new_privs, seccomp (without no_new_privs it needs
 /// CAP_SYS_ADMIN, so before the drop), user and groups, then the final
-/// capability sets.
-fn drop_privileges(a: &InitArgs<'_>, process: &oci_spec::runtime::Process) -> Result<()> {
+/// capability sets. Returns the seccomp notify fd, if the filter made one.
+fn drop_privileges(a: &InitArgs<'_>, process: &oci_spec::runtime::Process) -> Result<Option<OwnedFd>> {
     a.caps.drop_bounding()?;
     let nnp = process.no_new_privileges().unwrap_or(false);
+    let mut listener = None;
     if nnp {
         prctl::set_no_new_privs().ctx("prctl PR_SET_NO_NEW_PRIVS", "init")?;
     } else if let Some(p) = a.seccomp {
-        seccomp::install(p)?;
+        listener = seccomp::install(p)?;
     }
     prctl::set_keepcaps(true).ctx("prctl PR_SET_KEEPCAPS", "init")?;
     process::set_user(process.user(), setgroups_allowed())?;
     prctl::set_keepcaps(false).ctx("prctl PR_SET_KEEPCAPS", "init")?;
-    a.caps.apply()
+    a.caps.apply()?;
+    Ok(listener)
 }
 
 /// In a user namespace whose setgroups file says "deny", setgroups(2) fails.

@@ -4,4 +4,5 @@
 
 pub(crate) mod clone;
 pub(crate) mod fd;
+pub(crate) mod seccomp;
 pub(crate) mod signal;
