@@ -6,3 +6,5 @@ pub(crate) mod clone;
 pub(crate) mod fd;
 pub(crate) mod seccomp;
 pub(crate) mod signal;
+#[cfg(test)]
+pub(crate) mod testing;

@@ -298,4 +298,4 @@ fn dispatch(abi: [To; 3], other: To, bodies: Vec<BpfProgram>) -> BpfProgram {
 
 #[cfg(test)]
 #[path = "bpf_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -84,7 +84,7 @@ fn try_store(root: &Path, key: &Key, p: &Program) -> std::io::Result<()> {
 
 /// MAGIC, key length and key, filter count, then per filter: flags,
 /// instruction count, instructions (code u16, jt, jf, k u32; little endian),
-/// then the skipped names as one NUL-separated string.
+/// then the skipped names as one length-prefixed, NUL-separated string.
 pub(crate) fn encode(key: &Key, p: &Program) -> Vec<u8> {
     let mut v = Vec::with_capacity(64 + key.bytes.len() + p.size().1 * 8);
     v.extend_from_slice(MAGIC);
@@ -100,7 +100,9 @@ pub(crate) fn encode(key: &Key, p: &Program) -> Vec<u8> {
             v.extend_from_slice(&i.k.to_le_bytes());
         }
     }
-    v.extend_from_slice(p.skipped.join("\0").as_bytes());
+    let skipped = p.skipped.join("\0");
+    put_u32(&mut v, skipped.len());
+    v.extend_from_slice(skipped.as_bytes());
     v
 }
 
@@ -134,7 +136,11 @@ pub(crate) fn decode(data: &[u8], key: &Key) -> Option<Program> {
         }
         filters.push(Filter { insns, flags });
     }
-    let rest = std::str::from_utf8(r.data).ok()?;
+    let len = r.u32()? as usize;
+    let rest = std::str::from_utf8(r.take(len)?).ok()?;
+    if !r.data.is_empty() {
+        return None;
+    }
     let skipped = if rest.is_empty() { Vec::new() } else { rest.split('\0').map(str::to_string).collect() };
     Some(Program { filters, skipped })
 }
