@@ -96,7 +96,7 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     let env: Vec<String> = process.env().clone().unwrap_or_default();
     let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
     chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
-    let mut listener = drop_privileges(a, process)?;
+    drop_privileges(a, process, chan)?;
     let nnp = process.no_new_privileges().unwrap_or(false);
     // With no_new_privs the filter goes last, so a strict profile does not
     // have to allow brig's own syscalls - unless it has a NOTIFY rule: the
@@ -104,13 +104,8 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     let late = a.seccomp.filter(|p| nnp && !p.needs_listener());
     if nnp && late.is_none() {
         if let Some(p) = a.seccomp {
-            listener = seccomp::install(p)?;
+            install_seccomp(p, chan)?;
         }
-    }
-    if let Some(fd) = listener {
-        // The parent passes it on to the agent at listenerPath; our copy is
-        // closed right after, so the container never holds it.
-        chan.send(&Message::SeccompFd, Some(fd.as_raw_fd()))?;
     }
     chan.send(&Message::Ready, None)?;
     wait_for_start(a)?;
@@ -152,21 +147,31 @@ fn write_sysctls(cfg: &Config) -> Result<()> {
 
 /// Bounding set, no_new_privs, seccomp (without no_new_privs it needs
 /// CAP_SYS_ADMIN, so before the drop), user and groups, then the final
-/// capability sets. Returns the seccomp notify fd, if the filter made one.
-fn drop_privileges(a: &InitArgs<'_>, process: &oci_spec::runtime::Process) -> Result<Option<OwnedFd>> {
+/// capability sets.
+fn drop_privileges(a: &InitArgs<'_>, process: &oci_spec::runtime::Process, chan: &Channel) -> Result<()> {
     a.caps.drop_bounding()?;
     let nnp = process.no_new_privileges().unwrap_or(false);
-    let mut listener = None;
     if nnp {
         prctl::set_no_new_privs().ctx("prctl PR_SET_NO_NEW_PRIVS", "init")?;
     } else if let Some(p) = a.seccomp {
-        listener = seccomp::install(p)?;
+        install_seccomp(p, chan)?;
     }
     prctl::set_keepcaps(true).ctx("prctl PR_SET_KEEPCAPS", "init")?;
     process::set_user(process.user(), setgroups_allowed())?;
     prctl::set_keepcaps(false).ctx("prctl PR_SET_KEEPCAPS", "init")?;
-    a.caps.apply()?;
-    Ok(listener)
+    a.caps.apply()
+}
+
+/// Installs the filter stack and, for a NOTIFY profile, sends the listener
+/// fd to the parent at once, as runc does: a notified call made before the
+/// agent has the fd would wait forever. The parent passes it on to the
+/// agent at listenerPath; our copy is closed here, so the container never
+/// holds it.
+fn install_seccomp(p: &seccomp::Program, chan: &Channel) -> Result<()> {
+    if let Some(fd) = seccomp::install(p)? {
+        chan.send(&Message::SeccompFd, Some(fd.as_raw_fd()))?;
+    }
+    Ok(())
 }
 
 /// In a user namespace whose setgroups file says "deny", setgroups(2) fails.
