@@ -49,9 +49,10 @@ pub mod fuzzing {
     use crate::Result;
 
     /// Decodes one packet of the parent/init channel, as the parent does
-    /// with what the (untrusted) init sends.
-    pub fn decode_message(packet: &[u8]) -> std::result::Result<(), &'static str> {
-        crate::spawn::channel::Message::decode(packet).map(|_| ())
+    /// with what the (untrusted) init sends; returns the message encoded
+    /// again, which must give back the packet (decoding is strict).
+    pub fn decode_message(packet: &[u8]) -> std::result::Result<Vec<u8>, &'static str> {
+        crate::spawn::channel::Message::decode(packet).map(|m| m.encode())
     }
 
     /// Compiles a `linux.seccomp` section; returns (filters, instructions,
