@@ -11,14 +11,14 @@ secs=${1:-20}
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
 targets=$(cargo fuzz list)
-cargo fuzz build --release
+cargo fuzz build
 mkdir -p target/logs
 for t in $targets; do
     work=target/corpus/$t
     log=target/logs/$t.log
     mkdir -p "$work"
     echo "== $t: ${secs}s"
-    if ! cargo fuzz run --release "$t" "$work" "corpus/$t" -- \
+    if ! cargo fuzz run "$t" "$work" "corpus/$t" -- \
         -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1; then
         tail -n 40 "$log"
         echo "smoke: $t FAILED (log: fuzz/$log)" >&2
