@@ -37,3 +37,23 @@ pub(crate) fn raw_syscall(nr: libc::c_long, args: [u64; 4]) -> nix::Result<libc:
     let ret = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3]) };
     nix::errno::Errno::result(ret)
 }
+
+/// An i386 syscall without arguments through `int 0x80`, as a 32-bit
+/// program (or a 64-bit one on purpose) makes it: seccomp sees
+/// AUDIT_ARCH_I386 and the i386 number. Returns the raw result (-errno).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn int80(nr: u32) -> i64 {
+    let mut ret = i64::from(nr);
+    // SAFETY: `int 0x80` with an argument-less syscall number reads no
+    // memory; the kernel returns in rax and may zero r8-r11, which are
+    // declared clobbered. No stack is used.
+    unsafe {
+        std::arch::asm!(
+            "int 0x80",
+            inout("rax") ret,
+            out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}

@@ -3,6 +3,7 @@
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
+use nix::sys::wait::WaitStatus;
 use nix::unistd::mkdir;
 
 use super::*;
@@ -155,4 +156,49 @@ fn install_without_privilege_names_the_filter() {
         }
     });
     assert_errno(status, Some(Errno::EACCES));
+}
+
+/// The kernel's arch word, for real: an i386 call through `int 0x80` is
+/// filtered by its i386 number, and killed when the profile leaves x86 out.
+#[test]
+fn i386_calls_are_filtered_by_their_own_numbers() {
+    use crate::sys::testing::int80;
+    const I386_GETPID: u32 = 20; // x86_64's 20 is writev
+    // Without a filter: does this kernel run i386 syscalls at all?
+    let native = in_child(|| if int80(I386_GETPID) > 0 { OK } else { 1 });
+    if native != WaitStatus::Exited(native_pid(native), OK) {
+        eprintln!("no IA32 emulation (int 0x80 getpid: {native:?}): skipped");
+        return;
+    }
+    let p = program(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86"],
+            "syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#,
+    );
+    let got = in_child(move || {
+        if !enter(&p) {
+            return INSTALL_FAILED;
+        }
+        // i386 getpid refused; i386 getppid (64) not; x86_64's 20 (writev)
+        // untouched although it is i386's getpid number.
+        let writev = nix::sys::uio::writev(crate::sys::fd::stdio(1), &[]);
+        match (int80(I386_GETPID), int80(64) > 0, writev) {
+            (-13, true, Ok(0)) => OK,
+            _ => 1,
+        }
+    });
+    assert_errno(got, None);
+    // Native only: any i386 call hits the bad-arch action.
+    let p = program(r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#);
+    let got = in_child(move || {
+        if !enter(&p) {
+            return INSTALL_FAILED;
+        }
+        int80(64);
+        OK
+    });
+    assert_signal(got, Signal::SIGSYS);
+}
+
+fn native_pid(s: WaitStatus) -> nix::unistd::Pid {
+    s.pid().unwrap_or(nix::unistd::Pid::from_raw(0))
 }
