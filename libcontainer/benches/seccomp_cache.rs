@@ -1,7 +1,7 @@
 //! How much the seccomp cache saves per `create`: compiling the podman
 //! default profile (benches/podman-default.json, resolved from
 //! containers-common's seccomp.json for podman's default capabilities)
-//! versus loading the same stack from `<root>/.seccomp-cache`.
+//! versus loading the same stack from `<root>/.seccomp@cache`.
 //!
 //! `cargo bench -p libcontainer --bench seccomp_cache` (stable: a plain
 //! timing loop, no nightly `test::Bencher`).
@@ -43,7 +43,7 @@ fn main() {
         black_box(seccomp_compile_cached(black_box(&profile), &root).expect("cached"));
     });
     let miss = time("compile_cached (miss: compile + store)", || {
-        let _ = std::fs::remove_dir_all(root.join(".seccomp-cache"));
+        let _ = std::fs::remove_dir_all(root.join(".seccomp@cache"));
         black_box(seccomp_compile_cached(black_box(&profile), &root).expect("cached"));
     });
     println!(

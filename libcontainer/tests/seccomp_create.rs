@@ -100,7 +100,7 @@ fn seccomp_through_create_and_start() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
     // Both creates used one cache entry.
-    assert_eq!(std::fs::read_dir(root.join(".seccomp-cache")).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(root.join(".seccomp@cache")).unwrap().count(), 1);
 
     let dir = scratch("notify");
     let sock = dir.join("agent.sock");

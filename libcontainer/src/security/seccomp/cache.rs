@@ -1,5 +1,5 @@
 //! Compiled filter stacks cached by content under the state root:
-//! `<root>/.seccomp-cache/<hash>`, so that repeated creates with the same
+//! `<root>/.seccomp@cache/<hash>`, so that repeated creates with the same
 //! profile (the common case: every container of an engine gets its default
 //! profile) do not recompile it.
 //!
@@ -22,7 +22,9 @@ use super::bpf::{Filter, MAX_INSNS};
 use super::Program;
 use crate::error::{Error, Result};
 
-const DIR: &str = ".seccomp-cache";
+/// The cache's directory under the state root. '@' cannot occur in a
+/// container id, so no container's state dir can ever be this one.
+pub(crate) const DIR: &str = ".seccomp@cache";
 /// Bumped whenever the compiler's output for a given profile may change.
 const MAGIC: &[u8; 8] = b"BRIGSC01";
 

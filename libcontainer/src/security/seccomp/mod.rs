@@ -69,7 +69,7 @@ pub(crate) fn compile(seccomp: &LinuxSeccomp) -> Result<Program> {
 }
 
 /// Like [`compile`], but reuses a stack compiled earlier for the same
-/// profile from `<root>/.seccomp-cache`, and stores new ones there. A cache
+/// profile from `<root>/.seccomp@cache`, and stores new ones there. A cache
 /// that cannot be read or written is skipped: it only saves time.
 pub(crate) fn compile_cached(seccomp: &LinuxSeccomp, root: &Path) -> Result<Program> {
     let key = cache::Key::new(seccomp)?;

@@ -37,7 +37,7 @@ fn second_compile_comes_from_the_cache() {
     let root = scratch("cache");
     let s = spec(PROFILE);
     let first = compile_cached(&s, &root).unwrap();
-    let dir = root.join(".seccomp-cache");
+    let dir = root.join(".seccomp@cache");
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(files.len(), 1);
     let second = compile_cached(&s, &root).unwrap();
@@ -86,4 +86,9 @@ fn agent_gets_state_and_fd() {
     let e = listener::send_to_agent(&s, 42, state, f.as_fd()).unwrap_err().to_string();
     assert!(e.contains("agent.sock"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn cache_dir_is_no_container_id() {
+    assert!(crate::state::ContainerId::parse(cache::DIR).is_err());
 }
