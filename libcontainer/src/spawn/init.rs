@@ -125,16 +125,22 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     let env: Vec<String> = process.env().clone().unwrap_or_default();
     let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
     chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
-    drop_privileges(a.caps, a.seccomp, process)?;
+    drop_privileges(a.caps, a.seccomp, process, chan)?;
+    let nnp = process.no_new_privileges().unwrap_or(false);
+    // With no_new_privs the filter goes last, so a strict profile does not
+    // have to allow brig's own syscalls - unless it has a NOTIFY rule: the
+    // listener fd must reach the parent, which is gone after Ready.
+    let late = a.seccomp.filter(|p| nnp && !p.needs_listener());
+    if nnp && late.is_none() {
+        if let Some(p) = a.seccomp {
+            install_seccomp(p, chan)?;
+        }
+    }
     chan.send(&Message::Ready, None)?;
     wait_for_start(a)?;
     hooks::run(spec.hooks().as_ref(), Stage::StartContainer, &state)?;
-    if process.no_new_privileges().unwrap_or(false) {
-        // With no_new_privs the filter goes last, so a strict profile does
-        // not have to allow brig's own syscalls above.
-        if let Some(p) = a.seccomp {
-            seccomp::install(p)?;
-        }
+    if let Some(p) = late {
+        seccomp::install(p)?;
     }
     exec_process(&exec)
 }
@@ -182,18 +188,31 @@ pub(super) fn drop_privileges(
     caps: &CapSets,
     seccomp: Option<&seccomp::Program>,
     process: &oci_spec::runtime::Process,
+    chan: &Channel,
 ) -> Result<()> {
     caps.drop_bounding()?;
     let nnp = process.no_new_privileges().unwrap_or(false);
     if nnp {
         prctl::set_no_new_privs().ctx("prctl PR_SET_NO_NEW_PRIVS", "init")?;
     } else if let Some(p) = seccomp {
-        seccomp::install(p)?;
+        install_seccomp(p, chan)?;
     }
     prctl::set_keepcaps(true).ctx("prctl PR_SET_KEEPCAPS", "init")?;
     process::set_user(process.user(), setgroups_allowed())?;
     prctl::set_keepcaps(false).ctx("prctl PR_SET_KEEPCAPS", "init")?;
     caps.apply()
+}
+
+/// Installs the filter stack and, for a NOTIFY profile, sends the listener
+/// fd to the parent at once, as runc does: a notified call made before the
+/// agent has the fd would wait forever. The parent passes it on to the
+/// agent at listenerPath; our copy is closed here, so the container never
+/// holds it.
+fn install_seccomp(p: &seccomp::Program, chan: &Channel) -> Result<()> {
+    if let Some(fd) = seccomp::install(p)? {
+        chan.send(&Message::SeccompFd, Some(fd.as_raw_fd()))?;
+    }
+    Ok(())
 }
 
 /// In a user namespace whose setgroups file says "deny", setgroups(2) fails.
