@@ -38,3 +38,37 @@ pub use container::{Container, CreateOptions, ExecOptions, ExecProcess};
 pub use error::{Error, Result};
 pub use spec::Config;
 pub use state::{ContainerId, State, StateDir, Status};
+
+/// Entry points for brig's fuzz targets (`fuzz/`) and benchmarks. Not a
+/// stable API: they reach into private modules so that the fuzzers exercise
+/// exactly the code `create` runs.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::path::Path;
+
+    use oci_spec::runtime::LinuxSeccomp;
+
+    use crate::Result;
+
+    /// Decodes one packet of the parent/init channel, as the parent does
+    /// with what the (untrusted) init sends; returns the message encoded
+    /// again, which must give back the packet (decoding is strict).
+    pub fn decode_message(packet: &[u8]) -> std::result::Result<Vec<u8>, &'static str> {
+        crate::spawn::channel::Message::decode(packet).map(|m| m.encode())
+    }
+
+    /// Compiles a `linux.seccomp` section; returns (filters, instructions,
+    /// skipped syscall names).
+    pub fn seccomp_compile(s: &LinuxSeccomp) -> Result<(usize, usize, usize)> {
+        let p = crate::security::seccomp::compile(s)?;
+        let (filters, insns) = p.size();
+        Ok((filters, insns, p.skipped().len()))
+    }
+
+    /// Like [`seccomp_compile`], through the cache under the state root `root`.
+    pub fn seccomp_compile_cached(s: &LinuxSeccomp, root: &Path) -> Result<(usize, usize, usize)> {
+        let p = crate::security::seccomp::compile_cached(s, root)?;
+        let (filters, insns) = p.size();
+        Ok((filters, insns, p.skipped().len()))
+    }
+}

@@ -85,7 +85,9 @@ impl Container {
         add_env(&mut cfg, &opts.extra_env);
         check_preserved_fds(opts.preserve_fds)?;
         let program = match cfg.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
-            Some(s) => Some(seccomp::compile(s)?),
+            // Compiled once here, before any process exists; reused from the
+            // state root's cache when the same profile was compiled before.
+            Some(s) => Some(seccomp::compile_cached(s, &opts.root)?),
             None => None,
         };
         let cgroup = Cgroup::new(cgroup_dir(&cfg, &id, opts.systemd_cgroup)?);

@@ -33,6 +33,8 @@ impl Exec {
         let envp = env.iter().map(|e| cstring("process.env", e.as_bytes())).collect::<Result<Vec<_>>>()?;
         let prog = args.first().ok_or_else(|| Error::config("process.args", "is empty"))?;
         let path = if prog.contains('/') { PathBuf::from(prog) } else { lookup_path(prog, env)? };
+        // Checked here, before Ready, so that create (not start) fails.
+        nix::unistd::access(&path, nix::unistd::AccessFlags::X_OK).ctx("exec: cannot run process.args[0]", &path)?;
         Ok(Exec { path: cstring("process.args[0]", path.as_os_str().as_bytes())?, argv, envp })
     }
 }
@@ -124,7 +126,8 @@ mod tests {
 
     #[test]
     fn absolute_is_taken_as_is() {
-        let e = Exec::resolve(&["/x/y".into()], &[]).unwrap();
-        assert_eq!(e.path.to_str().unwrap(), "/x/y");
+        let e = Exec::resolve(&["/bin/sh".into()], &[]).unwrap();
+        assert_eq!(e.path.to_str().unwrap(), "/bin/sh");
+        assert!(Exec::resolve(&["/no/such/prog".into()], &[]).is_err());
     }
 }

@@ -21,7 +21,6 @@ pub(super) fn apply(root: &RootDir, ops: &[FinalOp]) -> Result<()> {
     for op in ops {
         match op {
             FinalOp::RootPropagation(p) => root_propagation(root, *p)?,
-            FinalOp::Cwd(p) => drop(root.ensure_dir(p)?),
             FinalOp::ReadonlyPath(p) => readonly_path(root, p)?,
             FinalOp::MaskPath(p) => {
                 if null.is_none() {

@@ -88,9 +88,6 @@ pub(crate) enum MountOp {
 /// One step of `finalize`, after pivot_root, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FinalOp {
-    /// `process.cwd` made if missing (runc does too), before `/` can turn
-    /// read-only.
-    Cwd(PathBuf),
     /// `linux.rootfsPropagation`, applied to the new `/`.
     RootPropagation(Propagation),
     /// A `linux.readonlyPaths` entry.
@@ -139,9 +136,8 @@ pub(crate) fn plan(cfg: &Config) -> Result<Plan> {
         None => None,
     };
     let mut final_ops: Vec<FinalOp> = rootfs_prop.into_iter().map(FinalOp::RootPropagation).collect();
-    if let Some(cwd) = spec.process().as_ref().map(|p| clean(p.cwd())).filter(|c| c != Path::new("/")) {
-        final_ops.push(FinalOp::Cwd(cwd));
-    }
+    // A missing process.cwd is not created: brig reports it as an error
+    // (issue #2), where runc would mkdir it.
     let mut ops = Vec::new();
     let mut deferred = Vec::new();
     for (i, m) in spec.mounts().iter().flatten().enumerate() {

@@ -123,7 +123,6 @@ fn final_ops_order_follows_runc() {
         p.final_ops,
         vec![
             FinalOp::RootPropagation(shared),
-            FinalOp::Cwd("/work/dir".into()),
             FinalOp::ReadonlyPath("/proc/sys".into()),
             FinalOp::ReadonlyPath("/proc/bus".into()),
             FinalOp::MaskPath("/proc/kcore".into()),

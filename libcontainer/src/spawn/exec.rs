@@ -89,6 +89,10 @@ pub(crate) fn spawn_exec(req: &ExecRequest<'_>) -> Result<Execed> {
     loop {
         match parent_chan.recv()? {
             Some((Message::Console, Some(fd))) => console = Some(fd),
+            // A NOTIFY listener of an exec'd process is not forwarded to
+            // the agent yet: dropping it makes those syscalls fail (ENOSYS)
+            // rather than hang.
+            Some((Message::SeccompFd, _)) => {}
             Some((Message::Ready, _)) | None => break,
             Some((Message::Failed { errno, message }, _)) => {
                 let _ = nix::sys::wait::waitpid(pid, None);
@@ -120,7 +124,7 @@ fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, flags: CloneFlags, chan: &C
     let env: Vec<String> = p.env().clone().unwrap_or_default();
     let exec = Exec::resolve(p.args().as_deref().unwrap_or(&[]), &env)?;
     chdir(p.cwd()).ctx("chdir to process.cwd", p.cwd())?;
-    init::drop_privileges(caps, req.seccomp, p)?;
+    init::drop_privileges(caps, req.seccomp, p, chan)?;
     if p.no_new_privileges().unwrap_or(false) {
         if let Some(prog) = req.seccomp {
             seccomp::install(prog)?;

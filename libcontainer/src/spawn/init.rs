@@ -78,6 +78,11 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     if a.plan.clone_flags & libc::CLONE_NEWUSER as u64 != 0 {
         // Until the parent has written our id maps we are nobody.
         chan.expect(Message::MapsWritten)?;
+        // Become the namespace's root: with a map that does not cover our
+        // host uid we would otherwise be the overflow uid and every mount
+        // would fail with EOVERFLOW.
+        nix::unistd::setresgid(0.into(), 0.into(), 0.into()).ctx("setresgid", "user namespace root")?;
+        nix::unistd::setresuid(0.into(), 0.into(), 0.into()).ctx("setresuid", "user namespace root")?;
     }
     for ns in a.ns_files.iter().filter(|n| !namespaces::joined_by_parent(n.typ)) {
         namespaces::join(ns)?;
@@ -120,16 +125,22 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     let env: Vec<String> = process.env().clone().unwrap_or_default();
     let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
     chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
-    drop_privileges(a.caps, a.seccomp, process)?;
+    drop_privileges(a.caps, a.seccomp, process, chan)?;
+    let nnp = process.no_new_privileges().unwrap_or(false);
+    // With no_new_privs the filter goes last, so a strict profile does not
+    // have to allow brig's own syscalls - unless it has a NOTIFY rule: the
+    // listener fd must reach the parent, which is gone after Ready.
+    let late = a.seccomp.filter(|p| nnp && !p.needs_listener());
+    if nnp && late.is_none() {
+        if let Some(p) = a.seccomp {
+            install_seccomp(p, chan)?;
+        }
+    }
     chan.send(&Message::Ready, None)?;
     wait_for_start(a)?;
     hooks::run(spec.hooks().as_ref(), Stage::StartContainer, &state)?;
-    if process.no_new_privileges().unwrap_or(false) {
-        // With no_new_privs the filter goes last, so a strict profile does
-        // not have to allow brig's own syscalls above.
-        if let Some(p) = a.seccomp {
-            seccomp::install(p)?;
-        }
+    if let Some(p) = late {
+        seccomp::install(p)?;
     }
     exec_process(&exec)
 }
@@ -177,18 +188,31 @@ pub(super) fn drop_privileges(
     caps: &CapSets,
     seccomp: Option<&seccomp::Program>,
     process: &oci_spec::runtime::Process,
+    chan: &Channel,
 ) -> Result<()> {
     caps.drop_bounding()?;
     let nnp = process.no_new_privileges().unwrap_or(false);
     if nnp {
         prctl::set_no_new_privs().ctx("prctl PR_SET_NO_NEW_PRIVS", "init")?;
     } else if let Some(p) = seccomp {
-        seccomp::install(p)?;
+        install_seccomp(p, chan)?;
     }
     prctl::set_keepcaps(true).ctx("prctl PR_SET_KEEPCAPS", "init")?;
     process::set_user(process.user(), setgroups_allowed())?;
     prctl::set_keepcaps(false).ctx("prctl PR_SET_KEEPCAPS", "init")?;
     caps.apply()
+}
+
+/// Installs the filter stack and, for a NOTIFY profile, sends the listener
+/// fd to the parent at once, as runc does: a notified call made before the
+/// agent has the fd would wait forever. The parent passes it on to the
+/// agent at listenerPath; our copy is closed here, so the container never
+/// holds it.
+fn install_seccomp(p: &seccomp::Program, chan: &Channel) -> Result<()> {
+    if let Some(fd) = seccomp::install(p)? {
+        chan.send(&Message::SeccompFd, Some(fd.as_raw_fd()))?;
+    }
+    Ok(())
 }
 
 /// In a user namespace whose setgroups file says "deny", setgroups(2) fails.

@@ -144,6 +144,12 @@ fn serve(req: &SpawnRequest<'_>, plan: &Plan, chan: &Channel, pid: Pid) -> Resul
                 chan.send(&Message::HooksDone, None)?;
             }
             Some((Message::Console, Some(fd))) => console = Some(fd),
+            Some((Message::SeccompFd, Some(fd))) => {
+                // The agent socket is on the host: the parent sends, not the init.
+                if let Some(s) = req.cfg.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
+                    seccomp::send_to_agent(s, pid.as_raw(), &(req.hook_state)(pid), fd.as_fd())?;
+                }
+            }
             Some((Message::Ready, _)) => return Ok(console),
             Some((Message::Failed { errno, message }, _)) => {
                 return Err(Error::InitFailed { message, errno: (errno != 0).then(|| nix::errno::Errno::from_raw(errno)) })

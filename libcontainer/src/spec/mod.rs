@@ -30,7 +30,11 @@ impl Config {
         let path = bundle.join("config.json");
         let file = File::open(&path).ctx("open", &path)?;
         let spec = parse(BufReader::new(file))?;
-        Config::from_spec(spec, bundle)
+        let mut cfg = Config::from_spec(spec, bundle)?;
+        // root.path is the bundle author's (a host path, trusted): resolve
+        // its symlinks once, so the in-root resolution starts at a real dir.
+        cfg.rootfs = std::fs::canonicalize(&cfg.rootfs).ctx("resolve root.path", &cfg.rootfs)?;
+        Ok(cfg)
     }
 
     /// Validates an already parsed spec for the bundle at `bundle`.

@@ -6,7 +6,7 @@ mod id;
 mod status;
 mod time;
 
-pub use dir::StateDir;
+pub use dir::{parse_state, StateDir};
 pub use id::ContainerId;
 pub use status::Status;
 pub(crate) use status::{derive_status, start_time};

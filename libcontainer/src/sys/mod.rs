@@ -8,4 +8,7 @@ pub(crate) mod fd;
 pub(crate) mod keyring;
 pub(crate) mod mount;
 pub(crate) mod net;
+pub(crate) mod seccomp;
 pub(crate) mod signal;
+#[cfg(test)]
+pub(crate) mod testing;
