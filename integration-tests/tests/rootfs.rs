@@ -175,7 +175,8 @@ fn busybox_runs_with_runc_default_mounts() {
     let Some(rt) = setup() else { return };
     let mut b = Bundle::new("default");
     b.config["root"]["readonly"] = json!(true);
-    // A missing cwd is made, before / turns read-only.
+    // A cwd that exists in the image (a missing one is an error: cleanup.rs).
+    std::fs::create_dir_all(b.dir.join("rootfs/made/by/brig")).unwrap();
     b.config["process"]["cwd"] = json!("/made/by/brig");
     let out = b.run(
         &rt,

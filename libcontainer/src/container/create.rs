@@ -113,10 +113,10 @@ impl Container {
             // mid-way, `delete --force` still knows the cgroup to kill and
             // remove (status shows "creating": pid 0).
             dir.write_state(&base)?;
-            let hook_state = |pid: Pid| {
+            let hook_state = |pid: Pid, status: Status| {
                 let mut s = base.clone();
                 s.pid = pid.as_raw();
-                serde_json::to_vec(&s.report(Status::Creating)).unwrap_or_default()
+                serde_json::to_vec(&s.report(status)).unwrap_or_default()
             };
             let req = SpawnRequest {
                 cfg: &cfg,

@@ -228,5 +228,11 @@ fn wait_fifo(fifo: &OwnedFd, pidfd: &OwnedFd, path: &Path) -> Result<()> {
             break;
         }
     }
-    Err(Error::InitFailed { message: format!("init exited before start (waiting on {})", path.display()), errno: None })
+    Err(Error::InitFailed {
+        message: format!(
+            "the init failed before exec (startContainer hook or process setup; see the container's stderr) ({})",
+            path.display()
+        ),
+        errno: None,
+    })
 }

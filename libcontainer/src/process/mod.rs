@@ -50,6 +50,25 @@ fn lookup_path(prog: &str, env: &[String]) -> Result<PathBuf> {
     Err(Error::sys(format!("exec: {prog:?} not found in $PATH={path_var}"), prog, nix::errno::Errno::ENOENT))
 }
 
+/// The environment with HOME set from the container's /etc/passwd for
+/// `uid` when the spec does not set it (runc does the same; "/" if the
+/// user has no entry). Runs after pivot_root, so it reads the image's file.
+pub(crate) fn with_home(mut env: Vec<String>, uid: u32) -> Vec<String> {
+    if env.iter().any(|e| e.starts_with("HOME=")) {
+        return env;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    env.push(format!("HOME={}", home_of(&passwd, uid).unwrap_or("/")));
+    env
+}
+
+fn home_of(passwd: &str, uid: u32) -> Option<&str> {
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 7 && f[2].parse::<u32>().ok() == Some(uid) && !f[5].is_empty()).then_some(f[5])
+    })
+}
+
 /// Applies `process.rlimits`.
 pub(crate) fn set_rlimits(limits: &[PosixRlimit]) -> Result<()> {
     for l in limits {
@@ -109,6 +128,14 @@ pub(crate) fn set_oom_score_adj(value: i32) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn home_from_passwd() {
+        let pw = "root:x:0:0:root:/root:/bin/sh\nbad line\ntester:x:1000:1000::/home/tester:/bin/sh\n";
+        assert_eq!(home_of(pw, 1000), Some("/home/tester"));
+        assert_eq!(home_of(pw, 5), None);
+        assert_eq!(with_home(vec!["HOME=/x".into()], 0), vec!["HOME=/x".to_string()]);
+    }
 
     #[test]
     fn lookup_uses_container_path() {

@@ -121,7 +121,7 @@ fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, flags: CloneFlags, chan: &C
     if let Some(limits) = p.rlimits() {
         process::set_rlimits(limits)?;
     }
-    let env: Vec<String> = p.env().clone().unwrap_or_default();
+    let env = process::with_home(p.env().clone().unwrap_or_default(), p.user().uid());
     let exec = Exec::resolve(p.args().as_deref().unwrap_or(&[]), &env)?;
     chdir(p.cwd()).ctx("chdir to process.cwd", p.cwd())?;
     init::drop_privileges(caps, req.seccomp, p, chan)?;

@@ -20,6 +20,7 @@ use crate::process::{self, Exec};
 use crate::security::caps::CapSets;
 use crate::security::seccomp;
 use crate::spec::Config;
+use crate::state::Status;
 use crate::{rootfs, sys};
 
 /// Everything the init needs, prepared by the parent before clone.
@@ -41,7 +42,7 @@ pub(super) struct InitArgs<'a> {
     /// The parent's end of the channel, to be closed.
     pub parent_end: i32,
     /// The state JSON for hooks, given the init's host pid.
-    pub hook_state: &'a dyn Fn(nix::unistd::Pid) -> Vec<u8>,
+    pub hook_state: &'a dyn Fn(nix::unistd::Pid, Status) -> Vec<u8>,
 }
 
 /// Runs the init. On failure it tells the parent why and exits 1.
@@ -106,7 +107,8 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     chan.expect(Message::HooksDone)?;
     // createContainer hooks run here, in the container's namespaces, before
     // pivot_root: their binaries still resolve on the host.
-    let state = (a.hook_state)(host_pid(a)?);
+    let pid = host_pid(a)?;
+    let state = (a.hook_state)(pid, Status::Creating);
     hooks::run(spec.hooks().as_ref(), Stage::CreateContainer, &state)?;
     rootfs::enter(a.cfg, a.no_pivot)?;
     if a.cfg.terminal() {
@@ -122,7 +124,7 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     if let Some(adj) = process.oom_score_adj() {
         process::set_oom_score_adj(adj)?;
     }
-    let env: Vec<String> = process.env().clone().unwrap_or_default();
+    let env = process::with_home(process.env().clone().unwrap_or_default(), process.user().uid());
     let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
     chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
     drop_privileges(a.caps, a.seccomp, process, chan)?;
@@ -137,8 +139,11 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
         }
     }
     chan.send(&Message::Ready, None)?;
-    wait_for_start(a)?;
-    hooks::run(spec.hooks().as_ref(), Stage::StartContainer, &state)?;
+    let fifo = wait_for_start(a)?;
+    // startContainer hooks run once start has been asked for, before the
+    // fifo byte: if one fails, start reads EOF and reports the failure.
+    hooks::run(spec.hooks().as_ref(), Stage::StartContainer, &(a.hook_state)(pid, Status::Created))?;
+    signal_started(fifo)?;
     if let Some(p) = late {
         seccomp::install(p)?;
     }
@@ -220,15 +225,19 @@ fn setgroups_allowed() -> bool {
     std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() != "deny")
 }
 
-/// Blocks until `start` opens exec.fifo for reading, then writes one byte.
-/// The fifo is reopened for writing through the host's /proc, which works
-/// even when the container has no /proc of its own.
-fn wait_for_start(a: &InitArgs<'_>) -> Result<()> {
+/// Blocks until `start` opens exec.fifo for reading. The fifo is reopened
+/// for writing through the host's /proc, which works even when the
+/// container has no /proc of its own.
+fn wait_for_start(a: &InitArgs<'_>) -> Result<std::fs::File> {
     let rel = format!("self/fd/{}", a.fifo.as_raw_fd());
     let fd = openat(a.host_proc.as_fd(), rel.as_str(), OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
         .ctx("open exec.fifo", &rel)?;
-    let mut f = std::fs::File::from(fd);
-    f.write_all(b"0").ctx("write exec.fifo", &rel)
+    Ok(std::fs::File::from(fd))
+}
+
+/// Tells `start` that the user's process is about to be exec'd.
+fn signal_started(mut fifo: std::fs::File) -> Result<()> {
+    fifo.write_all(b"0").ctx("write", "exec.fifo")
 }
 
 pub(super) fn exec_process(exec: &Exec) -> Result<Never> {

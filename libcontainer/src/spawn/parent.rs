@@ -31,7 +31,7 @@ pub(crate) struct SpawnRequest<'a> {
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
     /// The state JSON given to prestart and createRuntime hooks.
-    pub hook_state: &'a dyn Fn(Pid) -> Vec<u8>,
+    pub hook_state: &'a dyn Fn(Pid, crate::state::Status) -> Vec<u8>,
 }
 
 /// A spawned init, waiting on exec.fifo.
@@ -137,7 +137,7 @@ fn serve(req: &SpawnRequest<'_>, plan: &Plan, chan: &Channel, pid: Pid) -> Resul
     loop {
         match chan.recv()? {
             Some((Message::RunHooks, _)) => {
-                let state = (req.hook_state)(pid);
+                let state = (req.hook_state)(pid, crate::state::Status::Creating);
                 let h = req.cfg.spec.hooks().as_ref();
                 hooks::run(h, Stage::Prestart, &state)?;
                 hooks::run(h, Stage::CreateRuntime, &state)?;
@@ -147,7 +147,7 @@ fn serve(req: &SpawnRequest<'_>, plan: &Plan, chan: &Channel, pid: Pid) -> Resul
             Some((Message::SeccompFd, Some(fd))) => {
                 // The agent socket is on the host: the parent sends, not the init.
                 if let Some(s) = req.cfg.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
-                    seccomp::send_to_agent(s, pid.as_raw(), &(req.hook_state)(pid), fd.as_fd())?;
+                    seccomp::send_to_agent(s, pid.as_raw(), &(req.hook_state)(pid, crate::state::Status::Creating), fd.as_fd())?;
                 }
             }
             Some((Message::Ready, _)) => return Ok(console),

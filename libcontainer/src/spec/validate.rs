@@ -45,10 +45,35 @@ pub(super) fn validate(spec: &Spec) -> Result<()> {
             return Err(Error::config("linux.timeOffsets", "needs a time namespace"));
         }
         for key in linux.sysctl().iter().flat_map(|m| m.keys()) {
-            if key.is_empty() || key.contains("..") || key.starts_with('/') {
-                return Err(Error::config(format!("linux.sysctl.{key}"), "is not a sysctl name"));
-            }
+            sysctl(key, &seen)?;
         }
+    }
+    Ok(())
+}
+
+/// Only namespaced sysctls, and only when the container has its own copy of
+/// that namespace (runc's rules): IPC keys need an ipc namespace, `net.*` a
+/// network namespace, the UTS names a uts namespace.
+fn sysctl(key: &str, namespaces: &[LinuxNamespaceType]) -> Result<()> {
+    let field = format!("linux.sysctl.{key}");
+    if key.is_empty() || key.contains("..") || key.contains('/') {
+        return Err(Error::config(field, "is not a sysctl name"));
+    }
+    const IPC: [&str; 8] = [
+        "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+        "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+    ];
+    let needs = if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
+        LinuxNamespaceType::Ipc
+    } else if key.starts_with("net.") {
+        LinuxNamespaceType::Network
+    } else if key == "kernel.hostname" || key == "kernel.domainname" {
+        LinuxNamespaceType::Uts
+    } else {
+        return Err(Error::config(field, "is not a namespaced sysctl: it would change the host"));
+    };
+    if !namespaces.contains(&needs) {
+        return Err(Error::config(field, format!("needs the container's own {needs} namespace")));
     }
     Ok(())
 }
@@ -84,6 +109,16 @@ mod tests {
         for v in ["", "0.9.0", "2.0.0", "1.0", "a.b.c", "1..0"] {
             assert!(version(v).is_err(), "{v}");
         }
+    }
+
+    #[test]
+    fn sysctl_rules() {
+        use LinuxNamespaceType as T;
+        assert!(sysctl("net.ipv4.ip_forward", &[T::Network]).is_ok());
+        assert!(sysctl("net.ipv4.ip_forward", &[T::Ipc]).is_err());
+        assert!(sysctl("kernel.shmmax", &[T::Ipc]).is_ok());
+        assert!(sysctl("vm.swappiness", &[T::Ipc, T::Network, T::Uts]).is_err());
+        assert!(sysctl("net/../x", &[T::Network]).is_err());
     }
 
     #[test]

@@ -25,7 +25,17 @@ pub fn run(g: &Global, format: &str, quiet: bool) -> Result<u8> {
     }
     match format {
         "json" => {
-            let reports: Vec<_> = containers.iter().map(|c| c.state().report(c.status())).collect();
+            let reports: Vec<_> = containers
+                .iter()
+                .map(|c| {
+                    let mut r = c.state().report(c.status());
+                    // runc's list names the owner; its state leaves it empty.
+                    if r.owner.is_empty() {
+                        r.owner = "root";
+                    }
+                    r
+                })
+                .collect();
             let text = serde_json::to_string(&reports).map_err(|e| Error::config("list", e.to_string()))?;
             println!("{text}");
         }

@@ -13,11 +13,15 @@ pub fn run(bundle: &Path, rootless: bool) -> Result<u8> {
     if path.exists() {
         return Err(Error::sys("spec: config.json exists, remove it first", &path, nix::errno::Errno::EEXIST));
     }
-    let spec = if rootless {
+    let mut spec = if rootless {
         Spec::rootless(nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())
     } else {
         Spec::default()
     };
+    // runc's default spec is interactive: `sh` on a terminal.
+    if let Some(p) = spec.process_mut() {
+        p.set_terminal(Some(true));
+    }
     let text = serde_json::to_string_pretty(&spec).map_err(|e| Error::config("spec", e.to_string()))?;
     std::fs::write(&path, text + "\n").map_err(|e| Error::io("write", &path, &e))?;
     Ok(0)
