@@ -79,12 +79,19 @@ fn list_of_empty_root() {
     assert!(v.as_array().is_some_and(|a| a.is_empty()) || v.is_null(), "{json}");
 }
 
+/// `spec [extra] --bundle DIR` in a new dir; the config.json it wrote.
+fn spec_output(rt: &Runtime, extra: &[&str]) -> Value {
+    let dir = TempDir::new("spec");
+    let mut args = vec!["spec"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--bundle", dir.path().to_str().unwrap()]);
+    rt.run(&args).ok();
+    serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap()
+}
+
 #[test]
 fn spec_writes_a_default_config() {
-    let dir = TempDir::new("spec");
-    let rt = Runtime::new();
-    rt.run(&["spec", "--bundle", dir.path().to_str().unwrap()]).ok();
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let v = spec_output(&Runtime::new(), &[]);
     assert!(v["ociVersion"].as_str().unwrap().starts_with("1."));
     assert_eq!(v["root"]["path"], "rootfs");
     assert_eq!(v["process"]["args"], json!(["sh"]));
@@ -97,10 +104,8 @@ fn spec_writes_a_default_config() {
 
 #[test]
 fn spec_output_runs() {
-    let dir = TempDir::new("specrun");
     let rt = Runtime::new();
-    rt.run(&["spec", "--bundle", dir.path().to_str().unwrap()]).ok();
-    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let mut v = spec_output(&rt, &[]);
     v["process"]["terminal"] = json!(false);
     v["process"]["args"] = json!(["/bin/sh", "-c", "echo from-spec"]);
     let c = rt.container("specrun", &Spec(v));
@@ -109,9 +114,7 @@ fn spec_output_runs() {
 
 #[test]
 fn spec_rootless_maps_the_user() {
-    let dir = TempDir::new("specrootless");
-    Runtime::new().run(&["spec", "--rootless", "--bundle", dir.path().to_str().unwrap()]).ok();
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let v = spec_output(&Runtime::new(), &["--rootless"]);
     assert!(v["linux"]["uidMappings"].as_array().is_some_and(|a| !a.is_empty()), "{v}");
     let ns: Vec<&str> = v["linux"]["namespaces"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
     assert!(ns.contains(&"user"));

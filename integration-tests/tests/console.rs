@@ -75,13 +75,19 @@ fn tty_spec(script: &str) -> Spec {
     Spec::new().terminal(true).sh(script)
 }
 
+/// `create --console-socket`, then `start`; returns the pty master received.
+fn start_with_console(c: &Container) -> std::fs::File {
+    let sock = ConsoleSocket::new();
+    c.create_with(&["--console-socket", &sock.path]).ok();
+    let master = sock.master();
+    c.start().ok();
+    master
+}
+
 #[test]
 fn console_socket_receives_the_pty_master() {
-    let sock = ConsoleSocket::new();
     let c = Container::new("console", &tty_spec("tty; stat -c %F /dev/console; echo console-done; sleep 1"));
-    c.create_with(&["--console-socket", &sock.path]).ok();
-    let mut master = sock.master();
-    c.start().ok();
+    let mut master = start_with_console(&c);
     let out = read_until(&mut master, "console-done");
     assert!(out.contains("/dev/pts/"), "{out:?}");
     assert!(out.contains("character special file"), "no /dev/console: {out:?}");
@@ -89,11 +95,8 @@ fn console_socket_receives_the_pty_master() {
 
 #[test]
 fn console_input_reaches_the_container() {
-    let sock = ConsoleSocket::new();
     let c = Container::new("consolein", &tty_spec("read line; echo \"got:$line\"; sleep 1"));
-    c.create_with(&["--console-socket", &sock.path]).ok();
-    let mut master = sock.master();
-    c.start().ok();
+    let mut master = start_with_console(&c);
     std::io::Write::write_all(&mut master, b"typed\n").unwrap();
     let out = read_until(&mut master, "got:typed");
     assert!(out.contains("got:typed"), "{out:?}");
@@ -101,13 +104,10 @@ fn console_input_reaches_the_container() {
 
 #[test]
 fn console_size_is_applied() {
-    let sock = ConsoleSocket::new();
     let spec = tty_spec("stty size; echo size-done; sleep 1")
         .set("/process/consoleSize", serde_json::json!({"height": 33, "width": 111}));
     let c = Container::new("consolesize", &spec);
-    c.create_with(&["--console-socket", &sock.path]).ok();
-    let mut master = sock.master();
-    c.start().ok();
+    let mut master = start_with_console(&c);
     let out = read_until(&mut master, "size-done");
     assert!(out.contains("33 111"), "{out:?}");
 }
