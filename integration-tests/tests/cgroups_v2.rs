@@ -63,8 +63,13 @@ fn vm_cgroup_v2_limits() {
     if std::env::var_os("BRIG_SKIP_VM").is_some() && skip("BRIG_SKIP_VM is set") {
         return;
     }
-    let vm_run = workspace().join("../../shared/vm/vm-run");
-    let vm_run = if vm_run.exists() { vm_run } else { PathBuf::from("/work/shared/vm/vm-run") };
+    // shared/ sits beside the checkout (CI, /work/main) or beside the
+    // worktrees' parent (/work/wt/NAME).
+    let vm_run = ["../shared/vm/vm-run", "../../shared/vm/vm-run"]
+        .iter()
+        .map(|p| workspace().join(p))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("/work/shared/vm/vm-run"));
     if !vm_run.exists() && skip("vm-run not found") {
         return;
     }
