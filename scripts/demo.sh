@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) == 0 ]] || { echo "demo.sh: run as root" >&2; exit 1; }
+scripts/deps.sh
 cargo build --release -p brig
 BRIG=$PWD/target/release/brig
 work=$(mktemp -d /tmp/brig-demo.XXXXXX)

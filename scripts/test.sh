@@ -3,6 +3,7 @@
 # (they need root, busybox-static and iproute2; see README). Extra args go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/deps.sh
 # the binary under test: built with the real release profile (LTO, abort, strip)
 cargo build --release --locked -p brig
 export BRIG_BIN="${BRIG_BIN:-$PWD/target/release/brig}"
