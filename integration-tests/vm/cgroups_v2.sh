@@ -164,14 +164,15 @@ mk devdeny "$CAPS | .linux.resources.devices = [{allow: true, access: \"rwm\"}, 
   try mknod0 mknod /dev/blk0 b $MAJ $MIN
   try mknod1 mknod /dev/blk1 b $MAJ $((MIN+1))
   try open1 head -c1 /dev/blk1
-  try openram0 head -c1 /dev/ram0
+  try openram0 head -c1 /ram0
   sleep 1000"
-cp -a /dev/ram0 $R/rootfs/dev/ram0
+# not under /dev: the container mounts a tmpfs there
+cp -a /dev/ram0 $R/rootfs/ram0
 up devdeny
 check "devices: denied block device cannot be mknod'ed (EPERM)" wait_for 20 'grep -q mknod0=EPERM $L/devdeny.log'
 check "devices: denied block device cannot be opened (EPERM)" wait_for 10 'grep -q openram0=EPERM $L/devdeny.log'
 check "devices: another block device can be mknod'ed and opened" wait_for 10 'grep -q open1=ok $L/devdeny.log'
-down devdeny; rm -f $R/rootfs/dev/blk0 $R/rootfs/dev/blk1 $R/rootfs/dev/ram0
+down devdeny; rm -f $R/rootfs/dev/blk0 $R/rootfs/dev/blk1 $R/rootfs/ram0
 
 # ---- update: memory, pids, cpu live; saved in state.json
 mk upd '.linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 20}' 'sleep 1000'

@@ -152,7 +152,11 @@ impl Container {
 }
 
 fn base_state(cfg: &Config, id: &ContainerId, cgroup: &Cgroup, created: &str) -> Result<State> {
-    let config = serde_json::value::to_raw_value(&cfg.spec).map_err(|e| Error::config("(document)", e.to_string()))?;
+    let config = match &cfg.raw {
+        Some(text) => serde_json::value::RawValue::from_string(text.clone()),
+        None => serde_json::value::to_raw_value(&cfg.spec),
+    }
+    .map_err(|e| Error::config("(document)", e.to_string()))?;
     Ok(State {
         oci_version: cfg.spec.version().clone(),
         id: id.to_string(),
@@ -180,6 +184,8 @@ fn add_env(cfg: &mut Config, extra: &[String]) {
     if extra.is_empty() {
         return;
     }
+    // The stored config must show the env the process really got.
+    cfg.raw = None;
     if let Some(p) = cfg.spec.process_mut().as_mut() {
         let mut env = p.env().clone().unwrap_or_default();
         env.extend(extra.iter().cloned());

@@ -65,7 +65,7 @@ pub(crate) fn with_home(mut env: Vec<String>, uid: u32) -> Vec<String> {
 fn home_of(passwd: &str, uid: u32) -> Option<&str> {
     passwd.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 7 && f[2].parse::<u32>().ok() == Some(uid) && !f[5].is_empty()).then_some(f[5])
+        (f.len() >= 7 && f[2].parse::<u32>().ok() == Some(uid) && !f[5].is_empty()).then(|| f[5])
     })
 }
 

@@ -4,8 +4,6 @@
 
 mod validate;
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::Spec;
@@ -21,6 +19,9 @@ pub struct Config {
     pub bundle: PathBuf,
     /// The root filesystem, absolute (root.path resolved against the bundle).
     pub rootfs: PathBuf,
+    /// config.json's text as read, kept for state.json so that create does
+    /// not have to serialise the spec again.
+    pub raw: Option<String>,
 }
 
 impl Config {
@@ -28,9 +29,10 @@ impl Config {
     pub fn load(bundle: &Path) -> Result<Config> {
         let bundle = std::path::absolute(bundle).ctx("resolve bundle path", bundle)?;
         let path = bundle.join("config.json");
-        let file = File::open(&path).ctx("open", &path)?;
-        let spec = parse(BufReader::new(file))?;
+        let text = std::fs::read_to_string(&path).ctx("read", &path)?;
+        let spec = parse(text.as_bytes())?;
         let mut cfg = Config::from_spec(spec, bundle)?;
+        cfg.raw = Some(text);
         // root.path is the bundle author's (a host path, trusted): resolve
         // its symlinks once, so the in-root resolution starts at a real dir.
         cfg.rootfs = std::fs::canonicalize(&cfg.rootfs).ctx("resolve root.path", &cfg.rootfs)?;
@@ -42,7 +44,7 @@ impl Config {
         validate::validate(&spec)?;
         let root = spec.root().as_ref().ok_or_else(|| Error::config("root", "is required"))?;
         let rootfs = bundle.join(root.path());
-        Ok(Config { spec, bundle, rootfs })
+        Ok(Config { spec, bundle, rootfs, raw: None })
     }
 
     /// True if `process.terminal` is set.
