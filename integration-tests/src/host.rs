@@ -77,6 +77,12 @@ pub struct NetNs {
     pub name: String,
 }
 
+impl Default for NetNs {
+    fn default() -> NetNs {
+        NetNs::new()
+    }
+}
+
 impl NetNs {
     /// `ip netns add brig-it-PID-N`.
     pub fn new() -> NetNs {

@@ -212,7 +212,7 @@ impl Probe {
 
     /// The last (topmost) mount at `target`.
     pub fn mount_at(&self, target: &str) -> Option<Mount> {
-        self.mounts().into_iter().filter(|m| m.target == target).last()
+        self.mounts().into_iter().rfind(|m| m.target == target)
     }
 
     /// Soft and hard limit of a `/proc/self/limits` row (`Max open files`);

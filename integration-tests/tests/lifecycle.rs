@@ -68,7 +68,7 @@ fn host_pid_of_state_is_the_users_program() {
     c.create_start();
     c.wait_stdout("ready");
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", c.pid())).unwrap();
-    assert_eq!(String::from_utf8_lossy(&cmdline), "sleep\01000\0");
+    assert_eq!(String::from_utf8_lossy(&cmdline), "sleep\x001000\x00");
 }
 
 #[test]

@@ -14,7 +14,7 @@
 //! - unified: raw writes, last, so they win.
 //!
 //! Zero or absent values mean "unchanged" (Docker sends zeros on update).
-//! Nothing here touches the filesystem; [`super::apply`] carries it out.
+//! Nothing here touches the filesystem; the `apply` module carries it out.
 
 use std::collections::BTreeSet;
 

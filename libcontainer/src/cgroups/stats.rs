@@ -164,7 +164,7 @@ pub struct Hugetlb {
     /// Peak (not kept by v2).
     #[serde(skip_serializing_if = "is_zero")]
     pub max: u64,
-    /// Allocations refused by the limit (`max` in hugetlb.<size>.events).
+    /// Allocations refused by the limit (`max` in `hugetlb.<size>.events`).
     pub failcnt: u64,
 }
 
