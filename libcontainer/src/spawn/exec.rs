@@ -107,6 +107,9 @@ pub(crate) fn spawn_exec(req: &ExecRequest<'_>) -> Result<Execed> {
 }
 
 fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, flags: CloneFlags, chan: &Channel) -> Result<Never> {
+    // Non-dumpable before entering the container (see init.rs): the
+    // container's processes must not reach brig through /proc/PID/exe.
+    nix::sys::prctl::set_dumpable(false).ctx("prctl PR_SET_DUMPABLE", "exec")?;
     init::keep_only_stdio_and_preserved(req.preserve_fds)?;
     // One setns through the pidfd joins every namespace at once, so the
     // process can never be half inside (Linux 5.8).

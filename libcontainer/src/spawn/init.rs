@@ -73,6 +73,11 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     // kept here would hold the container's lock until start.
     sys::fd::close_raw(a.lock_fd);
     sys::fd::close_raw(a.parent_end);
+    // Until execve this process runs brig's own binary: non-dumpable, no
+    // process in the container (without CAP_SYS_PTRACE over the host) can
+    // open /proc/1/exe and overwrite brig (CVE-2019-5736). execve of the
+    // user's program makes it dumpable again. No copy of the binary needed.
+    prctl::set_dumpable(false).ctx("prctl PR_SET_DUMPABLE", "init")?;
     keep_only_stdio_and_preserved(a.preserve_fds)?;
     let spec = &a.cfg.spec;
     let process = spec.process().as_ref().ok_or_else(|| Error::config("process", "is required"))?;
