@@ -69,42 +69,9 @@ pub(super) fn fail(result: Result<Never>, chan: &Channel) -> ! {
 pub(super) enum Never {}
 
 fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
-    // Close the lock first: the flock lives on the open file, and a copy
-    // kept here would hold the container's lock until start.
-    sys::fd::close_raw(a.lock_fd);
-    sys::fd::close_raw(a.parent_end);
-    // Until execve this process runs brig's own binary: non-dumpable, no
-    // process in the container (without CAP_SYS_PTRACE over the host) can
-    // open /proc/1/exe and overwrite brig (CVE-2019-5736). execve of the
-    // user's program makes it dumpable again. No copy of the binary needed.
-    prctl::set_dumpable(false).ctx("prctl PR_SET_DUMPABLE", "init")?;
-    keep_only_stdio_and_preserved(a.preserve_fds)?;
     let spec = &a.cfg.spec;
     let process = spec.process().as_ref().ok_or_else(|| Error::config("process", "is required"))?;
-    if a.plan.clone_flags & libc::CLONE_NEWUSER as u64 != 0 {
-        // Until the parent has written our id maps we are nobody.
-        chan.expect(Message::MapsWritten)?;
-        // Become the namespace's root: with a map that does not cover our
-        // host uid we would otherwise be the overflow uid and every mount
-        // would fail with EOVERFLOW.
-        nix::unistd::setresgid(0.into(), 0.into(), 0.into()).ctx("setresgid", "user namespace root")?;
-        nix::unistd::setresuid(0.into(), 0.into(), 0.into()).ctx("setresuid", "user namespace root")?;
-    }
-    for ns in a.ns_files.iter().filter(|n| !namespaces::joined_by_parent(n.typ)) {
-        namespaces::join(ns)?;
-    }
-    // A new session: the container's process must not share brig's, and a
-    // controlling terminal can only be acquired by a session leader.
-    setsid().ctx("setsid", "init")?;
-    if !a.no_new_keyring {
-        match sys::keyring::join_new_session_keyring() {
-            Ok(()) | Err(nix::errno::Errno::ENOSYS) => {}
-            Err(e) => return Err(Error::sys("keyctl JOIN_SESSION_KEYRING", "session keyring", e)),
-        }
-    }
-    if a.plan.clone_flags & libc::CLONE_NEWNET as u64 != 0 {
-        sys::net::loopback_up().ctx("ioctl SIOCSIFFLAGS IFF_UP", "lo")?;
-    }
+    enter_namespaces(a, chan)?;
     rootfs::prepare(a.cfg)?;
     // prestart and createRuntime hooks run in the runtime's namespaces, by
     // the parent, after the mounts and before pivot_root.
@@ -123,12 +90,7 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     // sysctls go through /proc/sys before finalize makes it read-only.
     write_sysctls(a.cfg)?;
     rootfs::finalize(a.cfg)?;
-    if let Some(limits) = process.rlimits() {
-        process::set_rlimits(limits)?;
-    }
-    if let Some(adj) = process.oom_score_adj() {
-        process::set_oom_score_adj(adj)?;
-    }
+    set_limits(process)?;
     let env = process::with_home(process.env().clone().unwrap_or_default(), process.user().uid());
     let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
     chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
@@ -153,6 +115,59 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
         seccomp::install(p)?;
     }
     exec_process(&exec)
+}
+
+/// Closes what the init must not keep, then becomes a member of every
+/// namespace it lives in: id maps, joined namespaces, its own session,
+/// keyring and loopback.
+fn enter_namespaces(a: &InitArgs<'_>, chan: &Channel) -> Result<()> {
+    // Close the lock first: the flock lives on the open file, and a copy
+    // kept here would hold the container's lock until start.
+    sys::fd::close_raw(a.lock_fd);
+    sys::fd::close_raw(a.parent_end);
+    // Until execve this process runs brig's own binary: non-dumpable, no
+    // process in the container (without CAP_SYS_PTRACE over the host) can
+    // open /proc/1/exe and overwrite brig (CVE-2019-5736). execve of the
+    // user's program makes it dumpable again. No copy of the binary needed.
+    prctl::set_dumpable(false).ctx("prctl PR_SET_DUMPABLE", "init")?;
+    keep_only_stdio_and_preserved(a.preserve_fds)?;
+    if a.plan.clone_flags & libc::CLONE_NEWUSER as u64 != 0 {
+        // Until the parent has written our id maps we are nobody.
+        chan.expect(Message::MapsWritten)?;
+        // Become the namespace's root: with a map that does not cover our
+        // host uid we would otherwise be the overflow uid and every mount
+        // would fail with EOVERFLOW.
+        nix::unistd::setresgid(0.into(), 0.into(), 0.into()).ctx("setresgid", "user namespace root")?;
+        nix::unistd::setresuid(0.into(), 0.into(), 0.into()).ctx("setresuid", "user namespace root")?;
+    }
+    for ns in a.ns_files.iter().filter(|n| !namespaces::joined_by_parent(n.typ)) {
+        namespaces::join(ns)?;
+    }
+    // A new session: the container's process must not share brig's, and a
+    // controlling terminal can only be acquired by a session leader.
+    setsid().ctx("setsid", "init")?;
+    if !a.no_new_keyring {
+        match sys::keyring::join_new_session_keyring() {
+            Ok(()) | Err(nix::errno::Errno::ENOSYS) => {}
+            Err(e) => return Err(Error::sys("keyctl JOIN_SESSION_KEYRING", "session keyring", e)),
+        }
+    }
+    if a.plan.clone_flags & libc::CLONE_NEWNET as u64 != 0 {
+        sys::net::loopback_up().ctx("ioctl SIOCSIFFLAGS IFF_UP", "lo")?;
+    }
+    Ok(())
+}
+
+/// rlimits and oom_score_adj, while still root (raising a hard limit or
+/// lowering the score needs privileges the user may not have).
+fn set_limits(process: &oci_spec::runtime::Process) -> Result<()> {
+    if let Some(limits) = process.rlimits() {
+        process::set_rlimits(limits)?;
+    }
+    if let Some(adj) = process.oom_score_adj() {
+        process::set_oom_score_adj(adj)?;
+    }
+    Ok(())
 }
 
 /// The init's pid as the host sees it: the host procfs's `self` link.
