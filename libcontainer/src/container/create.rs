@@ -37,6 +37,9 @@ pub struct CreateOptions {
     pub extra_env: Vec<String>,
     /// `--systemd-cgroup` was given.
     pub systemd_cgroup: bool,
+    /// The caller keeps the pty master itself (`run` in the foreground);
+    /// otherwise a terminal needs `console_socket`.
+    pub keep_console: bool,
 }
 
 impl CreateOptions {
@@ -53,6 +56,7 @@ impl CreateOptions {
             preserve_fds: 0,
             extra_env: Vec::new(),
             systemd_cgroup: false,
+            keep_console: false,
         }
     }
 }
@@ -84,6 +88,13 @@ impl Container {
         let mut cfg = Config::load(&opts.bundle)?;
         add_env(&mut cfg, &opts.extra_env);
         check_preserved_fds(opts.preserve_fds)?;
+        if cfg.terminal() && opts.console_socket.is_none() && !opts.keep_console {
+            // Nobody would ever hold the pty master (runc refuses the same way).
+            return Err(Error::Unsupported {
+                what: "process.terminal".into(),
+                reason: "cannot allocate a tty for a detached container without --console-socket".into(),
+            });
+        }
         let program = match cfg.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
             // Compiled once here, before any process exists; reused from the
             // state root's cache when the same profile was compiled before.

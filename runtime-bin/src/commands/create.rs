@@ -26,24 +26,7 @@ pub fn options(g: &Global, f: &CreateFlags) -> CreateOptions {
 /// Creates the container and returns once its init waits for start.
 pub fn run(g: &Global, f: &CreateFlags, log: &Logger) -> Result<u8> {
     let opts = options(g, f);
-    require_console_socket(&opts)?;
     let c = Container::create(&opts)?;
     log.debug(&format!("created {} pid {}", f.id, c.pid()));
     Ok(0)
-}
-
-/// A detached container with a terminal needs a console socket, or nobody
-/// would ever hold the pty master (runc refuses the same way).
-pub fn require_console_socket(opts: &CreateOptions) -> Result<()> {
-    if opts.console_socket.is_some() {
-        return Ok(());
-    }
-    let cfg = libcontainer::Config::load(&opts.bundle)?;
-    if cfg.terminal() {
-        return Err(libcontainer::Error::Unsupported {
-            what: "process.terminal".into(),
-            reason: "cannot allocate a tty for a detached container without --console-socket".into(),
-        });
-    }
-    Ok(())
 }

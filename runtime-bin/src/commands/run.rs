@@ -12,13 +12,14 @@ use crate::log::Logger;
 pub fn run(g: &Global, f: &CreateFlags, detach: bool, keep: bool, log: &Logger) -> Result<u8> {
     let opts = super::create::options(g, f);
     if detach {
-        super::create::require_console_socket(&opts)?;
         let mut c = Container::create(&opts)?;
         return start_or_clean(g, &mut c, log).map(|_| 0);
     }
     // Block signals before the init exists, so none is lost and an init
     // that exits at once cannot make us wait forever.
     let mut fg = Foreground::block()?;
+    let mut opts = opts;
+    opts.keep_console = opts.console_socket.is_none();
     let mut c = Container::create(&opts)?;
     start_or_clean(g, &mut c, log)?;
     let console = if opts.console_socket.is_none() { c.take_console() } else { None };
