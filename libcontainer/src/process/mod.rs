@@ -27,7 +27,8 @@ fn cstring(field: &str, s: &[u8]) -> Result<CString> {
 
 impl Exec {
     /// Resolves `args[0]` in the container's PATH (from `env`), as runc does:
-    /// a name without `/` is looked up, anything else is used as given.
+    /// a name without `/` is looked up, anything else is used as given
+    /// (relative to the current directory: the caller has entered process.cwd).
     pub(crate) fn resolve(args: &[String], env: &[String]) -> Result<Exec> {
         let argv = args.iter().map(|a| cstring("process.args", a.as_bytes())).collect::<Result<Vec<_>>>()?;
         let envp = env.iter().map(|e| cstring("process.env", e.as_bytes())).collect::<Result<Vec<_>>>()?;
