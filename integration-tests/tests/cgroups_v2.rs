@@ -128,3 +128,33 @@ fn missing_controller_is_a_clear_error() {
     assert!(std::fs::read_dir(&root).map_or(true, |mut d| d.next().is_none()), "state left behind");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The engine e2e sandboxes bind the host's unified hierarchy over /sys/fs/cgroup in
+/// a private mount namespace. mountinfo still lists the hidden
+/// /sys/fs/cgroup/unified first; brig must use the visible mount, so the container
+/// lands in <unified>/<cgroupsPath>, not in a cgroup named "unified" below it.
+#[test]
+fn cgroup_is_found_when_unified_is_bound_over_sys_fs_cgroup() {
+    let unified = Path::new("/sys/fs/cgroup/unified");
+    if !unified.join("cgroup.procs").exists() && skip("not a hybrid host") {
+        return;
+    }
+    let Some(_) = prerequisites(&["unshare", "busybox"]) else { return };
+    let cg = format!("brig-it-bound-{}", std::process::id());
+    let spec = integration_tests::Spec::new().cgroups_path(&format!("/{cg}")).sh("cat /proc/self/cgroup");
+    let c = integration_tests::Container::new("cgbound", &spec);
+    let run = c.run_cmd(&[]);
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg("mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && exec \"$@\"")
+        .arg("sh")
+        .arg(run.get_program())
+        .args(run.get_args());
+    let out = c.rt.spawn(cmd).wait();
+    let wrong = unified.join("unified");
+    let _ = std::fs::remove_dir(wrong.join(&cg));
+    let _ = std::fs::remove_dir(&wrong);
+    let out = out.ok();
+    assert!(out.stdout.lines().any(|l| l == format!("0::/{cg}")), "container cgroup: {}", out.stdout);
+    c.assert_nothing_left(Some(&unified.join(&cg)));
+}
