@@ -82,6 +82,19 @@ pub enum Error {
         /// The errno behind it, if any.
         errno: Option<Errno>,
     },
+    /// `process.args[0]` cannot be run. Worded as runc words it, in lower
+    /// case, because engines take the exit code from these words: docker
+    /// and podman give 127 for "executable file not found" or "no such file
+    /// or directory" and 126 for "permission denied".
+    #[error("exec: {prog:?}: {} ({errno:?})", exec_reason(.search_path.as_deref(), *.errno))]
+    Exec {
+        /// `args[0]` as given.
+        prog: String,
+        /// The `$PATH` searched, when `args[0]` has no `/` and was not found.
+        search_path: Option<String>,
+        /// Why it cannot be run (ENOENT when the search found nothing).
+        errno: Errno,
+    },
     /// A feature the config asks for that brig cannot provide on this host.
     #[error("{what}: {reason}")]
     Unsupported {
@@ -114,8 +127,16 @@ impl Error {
         match self {
             Error::Sys { errno, .. } => Some(*errno),
             Error::InitFailed { errno, .. } => *errno,
+            Error::Exec { errno, .. } => Some(*errno),
             _ => None,
         }
+    }
+}
+
+fn exec_reason(search_path: Option<&str>, errno: Errno) -> String {
+    match search_path {
+        Some(p) => format!("executable file not found in $PATH={p}"),
+        None => errno.desc().to_lowercase(),
     }
 }
 

@@ -35,7 +35,8 @@ impl Exec {
         let prog = args.first().ok_or_else(|| Error::config("process.args", "is empty"))?;
         let path = if prog.contains('/') { PathBuf::from(prog) } else { lookup_path(prog, env)? };
         // Checked here, before Ready, so that create (not start) fails.
-        nix::unistd::access(&path, nix::unistd::AccessFlags::X_OK).ctx("exec: cannot run process.args[0]", &path)?;
+        nix::unistd::access(&path, nix::unistd::AccessFlags::X_OK)
+            .map_err(|errno| Error::Exec { prog: prog.clone(), search_path: None, errno })?;
         Ok(Exec { path: cstring("process.args[0]", path.as_os_str().as_bytes())?, argv, envp })
     }
 }
@@ -48,7 +49,7 @@ fn lookup_path(prog: &str, env: &[String]) -> Result<PathBuf> {
             return Ok(cand);
         }
     }
-    Err(Error::sys(format!("exec: {prog:?} not found in $PATH={path_var}"), prog, nix::errno::Errno::ENOENT))
+    Err(Error::Exec { prog: prog.into(), search_path: Some(path_var.into()), errno: nix::errno::Errno::ENOENT })
 }
 
 /// The environment with HOME set from the container's /etc/passwd for
@@ -150,6 +151,14 @@ mod tests {
     fn missing_program_is_named() {
         let err = Exec::resolve(&["no-such-prog-brig".into()], &["PATH=/bin".into()]).unwrap_err().to_string();
         assert!(err.contains("no-such-prog-brig") && err.contains("ENOENT"), "{err}");
+        // docker's and podman's exit code 127 keys on these words
+        assert!(err.contains("executable file not found in $PATH"), "{err}");
+    }
+
+    #[test]
+    fn unrunnable_program_is_worded_like_runc() {
+        let err = Exec::resolve(&["/no/such/prog".into()], &[]).unwrap_err().to_string();
+        assert_eq!(err, "exec: \"/no/such/prog\": no such file or directory (ENOENT)");
     }
 
     #[test]
