@@ -293,6 +293,13 @@ out=$(leaks "$CID" "$CG_PIDS")
 docker run --runtime brig --rm --entrypoint sh "$IMAGE" -c 'exit 3' >/dev/null 2>&1
 rc=$?
 ((rc == 3)) && ok "one-shot sh -c 'exit 3' returns 3" || fail "one-shot exit code" "$rc (want 3)"
+# docker takes these exit codes from the runtime's words, as runc words them
+docker run --runtime brig --rm --entrypoint no-such-program "$IMAGE" >/dev/null 2>&1
+rc=$?
+((rc == 127)) && ok "a missing program gives docker run exit code 127" || fail "missing program exit code" "$rc (want 127)"
+docker run --runtime brig --rm --entrypoint /etc/passwd "$IMAGE" >/dev/null 2>&1
+rc=$?
+((rc == 126)) && ok "a program that cannot be executed gives 126" || fail "non-executable program exit code" "$rc (want 126)"
 out=$(script -qec "$DOCKER_CLI run --runtime brig --rm -t --entrypoint sh $IMAGE -c 'tty; test -t 0 && test -t 1 && echo both-tty; exit 4'" /dev/null 2>&1)
 rc=$?
 out=$(tr -d '\r' <<<"$out")
