@@ -95,23 +95,34 @@ impl Container {
     pub fn start(&mut self) -> Result<Vec<Error>> {
         let id = ContainerId::parse(&self.state.id)?;
         let dir = StateDir::open(&self.root, &id)?;
-        let status = self.status();
-        if status != Status::Created {
-            return Err(Error::BadStatus { op: "start", id: id.to_string(), status: status.to_string() });
-        }
-        let fifo_path = dir.fifo_path();
-        let fifo = open(&fifo_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
-            .ctx("open", &fifo_path)?;
+        self.expect_created(&id)?;
+        // The pidfd before the fifo: opening the fifo releases the init, and a
+        // short-lived program can exit and be reaped (by the engine's
+        // subreaper) before a later pidfd_open could pin it (ESRCH).
         let pidfd = match self.pidfd.take() {
             Some(fd) => fd,
             None => pidfd_open(self.pid()).ctx("pidfd_open", format!("pid {}", self.pid()))?,
         };
-        let result = wait_fifo(&fifo, &pidfd, &fifo_path);
+        let fifo_path = dir.fifo_path();
+        // The pid may have been recycled between the status check and
+        // pidfd_open: check again now that the pidfd pins the process.
+        let result = self.expect_created(&id).and_then(|()| {
+            let fifo = open(&fifo_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
+                .ctx("open", &fifo_path)?;
+            wait_fifo(&fifo, &pidfd, &fifo_path)
+        });
         self.pidfd = Some(pidfd);
         result?;
         std::fs::remove_file(&fifo_path).ctx("unlink", &fifo_path)?;
         drop(dir);
         Ok(hooks::run_warn(self.state.hooks.as_ref(), Stage::Poststart, &self.state_json()))
+    }
+
+    fn expect_created(&self, id: &ContainerId) -> Result<()> {
+        match self.status() {
+            Status::Created => Ok(()),
+            status => Err(Error::BadStatus { op: "start", id: id.to_string(), status: status.to_string() }),
+        }
     }
 
     /// Waits for the init to exit and returns its status as a shell would
