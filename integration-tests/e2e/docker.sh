@@ -293,6 +293,24 @@ out=$(leaks "$CID" "$CG_PIDS")
 docker run --runtime brig --rm --entrypoint sh "$IMAGE" -c 'exit 3' >/dev/null 2>&1
 rc=$?
 ((rc == 3)) && ok "one-shot sh -c 'exit 3' returns 3" || fail "one-shot exit code" "$rc (want 3)"
+# restart policy: short-lived containers, several at once, started again and again
+# (a start racing the shim's reaping of a fast init once failed here)
+for i in 1 2 3; do
+  docker run -d --runtime brig --name "restarts$i" --restart on-failure:2 --entrypoint sh "$IMAGE" -c 'exit 1' >/dev/null 2>&1
+done
+restarted() {
+  local i
+  for i in 1 2 3; do
+    [[ $(docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "restarts$i" 2>&1) == "exited 2 1" ]] || return 1
+  done
+}
+if wait_for 30 restarted; then
+  ok "--restart on-failure:2 runs 3 short-lived containers 3 times each"
+else
+  fail "--restart on-failure:2" "$(for i in 1 2 3; do docker inspect -f '{{.Name}} {{.State.Status}} {{.RestartCount}} {{.State.Error}}' "restarts$i" 2>&1; done | tr '\n' ';')"
+fi
+for i in 1 2 3; do docker rm -f "restarts$i" >/dev/null 2>&1; done
+
 # docker takes these exit codes from the runtime's words, as runc words them
 docker run --runtime brig --rm --entrypoint no-such-program "$IMAGE" >/dev/null 2>&1
 rc=$?
