@@ -214,6 +214,23 @@ fn args_are_passed_exactly() {
     assert_eq!(c.run(&[]).ok().stdout, "a b  c\n");
 }
 
+/// A relative args[0] is relative to process.cwd, as in runc: images say
+/// `ENTRYPOINT ["./boot.sh"]` with a WORKDIR (found under podman).
+#[test]
+fn relative_args0_is_resolved_in_cwd() {
+    let c = Container::new("relargs", &Spec::new().cwd("/bin").args(&["./echo", "relative-ok"]));
+    assert_eq!(c.run(&[]).ok().stdout, "relative-ok\n");
+}
+
+/// The same for exec: `exec --cwd /bin CT ./echo`.
+#[test]
+fn exec_relative_args0_is_resolved_in_cwd() {
+    let c = Container::new("execrel", &Spec::new().sh("exec sleep 1000"));
+    c.create_start();
+    let out = c.rt.run(&["exec", "--cwd", "/bin", &c.id, "./echo", "exec-relative-ok"]).ok();
+    assert_eq!(out.stdout, "exec-relative-ok\n");
+}
+
 #[test]
 fn only_stdio_fds_reach_the_container() {
     let c = Container::new("fds", &Spec::new());

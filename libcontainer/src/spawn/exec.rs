@@ -125,8 +125,9 @@ fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, flags: CloneFlags, chan: &C
         process::set_rlimits(limits)?;
     }
     let env = process::with_home(p.env().clone().unwrap_or_default(), p.user().uid());
-    let exec = Exec::resolve(p.args().as_deref().unwrap_or(&[]), &env)?;
+    // chdir first: a relative args[0] is relative to cwd, as in runc.
     chdir(p.cwd()).ctx("chdir to process.cwd", p.cwd())?;
+    let exec = Exec::resolve(p.args().as_deref().unwrap_or(&[]), &env)?;
     init::drop_privileges(caps, req.seccomp, p, chan)?;
     if p.no_new_privileges().unwrap_or(false) {
         if let Some(prog) = req.seccomp {
