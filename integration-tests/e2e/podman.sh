@@ -11,12 +11,12 @@
 # The host's podman config, cgroups, iptables and bridges are never touched.
 #
 # Prints one `ok - ...` / `not ok - ...: detail` line per check; exits non-zero if
-# any failed. See integration-tests/e2e/README or E2E-CONTRACT for the scenario.
+# any failed. The scenario is the engine e2e contract's (microblog image from image.sh).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
-PKGS=(podman conmon containernetworking-plugins iptables uidmap busybox-static curl jq util-linux procps iproute2)
+PKGS=(podman conmon containernetworking-plugins iptables uidmap busybox-static curl util-linux procps iproute2)
 
 FAILED=0
 ok() { echo "ok - $1"; }
@@ -138,12 +138,12 @@ inner() {
   exit $FAILED
 }
 
-# The image under test is the one brig's state dir, conmon and podman agree on.
+# podman really uses brig: its inspect and brig's own state dir (default root) agree.
 brig_is_runtime() { # $1 = container name
   local id rt
   id=$(pm inspect --format '{{.Id}}' "$1") || return 1
   rt=$(pm inspect --format '{{.OCIRuntime}}' "$1")
-  [[ $rt == brig && -f /run/brig/$id/state.json ]] || { echo "runtime=$rt state: $(ls /run/brig)"; return 1; }
+  [[ ($rt == brig || $rt == "$BRIG") && -f /run/brig/$id/state.json ]] || { echo "runtime=$rt state: $(ls /run/brig)"; return 1; }
 }
 
 # Podman's default pids limit cannot be applied without a pids controller:
@@ -282,12 +282,20 @@ scenario_microblog() {
   local changes=() line id
   while IFS= read -r line; do [[ -n $line ]] && changes+=(--change "$line"); done <<<"$MICROBLOG_CHANGES"
   check "import microblog image" pm import "${changes[@]}" "$MICROBLOG_TAR" localhost/microblog:latest
-  check "run -d microblog" pm run --name microblog -d -p 8000:5000 --rm -e SECRET_KEY=s3cr3t \
-    --cgroup-parent "$CGP" localhost/microblog:latest
+  local out
+  if out=$(pm run --name microblog -d -p 8000:5000 --rm -e SECRET_KEY=s3cr3t \
+    --cgroup-parent "$CGP" localhost/microblog:latest 2>&1); then
+    ok "run -d --rm -p 8000:5000 microblog"
+  else
+    fail "run -d --rm -p 8000:5000 microblog" "$out"; return
+  fi
   id=$(pm inspect --format '{{.Id}}' microblog)
   check "podman really calls brig (inspect + /run/brig state)" brig_is_runtime microblog
   local pid; pid=$(pm inspect --format '{{.State.ConmonPid}}' microblog)
-  grep -qF -- "$BRIG" "/proc/$pid/cmdline" 2>/dev/null && ok "conmon runs $BRIG" || fail "conmon runs brig" "$(tr '\0' ' ' <"/proc/$pid/cmdline")"
+  local cmdline; cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+  [[ $cmdline == *" -r $BRIG "* && $cmdline == *"--runtime-arg --log-format=json"* && $cmdline != *"--runtime-arg --root"* ]] \
+    && ok "conmon runs $BRIG with --log-format=json and no --root" \
+    || fail "conmon runs brig with --log-format=json and no --root" "$cmdline"
   wait_for 60 hello && ok "curl localhost:8000 says Hello, World!" || fail "curl localhost:8000 says Hello, World!" "$(curl -s -m 5 localhost:8000 2>&1; pm logs microblog 2>&1 | tail -5)"
   wait_for 10 logs_have microblog '"GET / HTTP/1.1" 200' && ok "access log line reaches podman logs" \
     || fail "access log line reaches podman logs" "$(pm logs microblog 2>&1 | tail -3)"
@@ -300,10 +308,21 @@ scenario_microblog() {
   wait_for 10 logs_have microblog 'Handling signal: hup' && ok "gunicorn logged SIGHUP" || fail "gunicorn logged SIGHUP" "$(pm logs microblog 2>&1 | tail -3)"
   sleep 1; wait_for 20 hello && ok "still serving after HUP" || fail "still serving after HUP" ""
   check_stop
+  check_rm_left_nothing "$id"
   local rc
   pm run --rm --cgroup-parent "$CGP" --entrypoint sh localhost/microblog:latest -c 'exit 3' >/dev/null 2>&1; rc=$?
   ((rc == 3)) && ok "one-shot microblog sh -c 'exit 3' returns 3" || fail "one-shot microblog sh -c 'exit 3' returns 3" "rc=$rc"
-  LEAK_IDS+=("$id")
+}
+
+# After --rm, before any cleanup of ours: nothing of container $1 is left.
+check_rm_left_nothing() {
+  local id=$1 left=""
+  [[ -e /run/brig/$id ]] && left+="state /run/brig/$id; "
+  grep -q "$id" /proc/self/mountinfo && left+="mounts: $(grep "$id" /proc/self/mountinfo | awk '{print $5}' | tr '\n' ' '); "
+  [[ -n $(find /sys/fs/cgroup -maxdepth 3 -type d -name "*$id*") ]] && left+="cgroup; "
+  [[ -n $(pgrep -f "$id") ]] && left+="processes: $(pgrep -a -f "$id" | tr '\n' ' ')"
+  [[ -z $left ]] && ok "after --rm: no state, mount, cgroup or process of microblog left" \
+    || fail "after --rm: no state, mount, cgroup or process of microblog left" "$left"
 }
 
 final_cleanup() {
@@ -372,8 +391,8 @@ main() {
     _ "$T" "$NS" "$SELF" "$BRIG"
   local rc=$?
   if [[ -z ${BRIG_SKIP_VM:-} ]]; then
-    mkdir -p "$T/vm"
-    "$(find_vm_run)" --no-cwd --share "$T/vm" --tmpfs /var/lib/brig-podman-vm --timeout 1800 -- \
+    # The guest sees the host's / read-only: brig and podman-vm.sh need no share.
+    "$(find_vm_run)" --no-cwd --tmpfs /var/lib/brig-podman-vm --timeout 1800 -- \
       bash "$HERE/podman-vm.sh" "$BRIG" /var/lib/brig-podman-vm || rc=1
   fi
   exit $rc
