@@ -33,9 +33,17 @@ pub struct Container {
     pidfd: Option<OwnedFd>,
     /// The pty master, when this process keeps it (run with a terminal).
     console: Option<OwnedFd>,
+    /// What create skipped, e.g. an LSM label on a host without the LSM.
+    notes: Vec<String>,
 }
 
 impl Container {
+    /// What `create` skipped and why (LSM labels on a host that does not
+    /// run the LSM, as runc skips them), for a debug log. Empty after load.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
     /// Loads the container `id` from the state root `root`.
     pub fn load(root: &Path, id: &str) -> Result<Container> {
         let id = ContainerId::parse(id)?;
@@ -45,7 +53,7 @@ impl Container {
             id: id.to_string(),
             status: "creating (or its create crashed: use delete --force)".into(),
         })?;
-        Ok(Container { root: root.to_path_buf(), state, pidfd: None, console: None })
+        Ok(Container { root: root.to_path_buf(), state, pidfd: None, console: None, notes: Vec::new() })
     }
 
     /// The persisted state.
