@@ -208,6 +208,18 @@ fn missing_cwd_is_an_error() {
     assert!(!out.stdout.contains("probe_done"), "process ran: {out}");
 }
 
+/// An image's `ENTRYPOINT ["./boot.sh"]`: a relative args[0] with a `/` is
+/// a path from process.cwd, for the init and for exec (as in runc).
+#[test]
+fn relative_args0_is_found_from_cwd() {
+    let c = Container::new("relargs", &Spec::new().cwd("/bin").args(&["./echo", "from-cwd"]));
+    assert_eq!(c.run(&[]).ok().stdout, "from-cwd\n");
+    let c = Container::new("relexec", &Spec::new().sh("exec sleep 1000"));
+    c.create_start();
+    let out = c.rt.run(&["exec", "--cwd", "/bin", &c.id, "./echo", "exec-from-cwd"]).ok();
+    assert_eq!(out.stdout, "exec-from-cwd\n");
+}
+
 #[test]
 fn args_are_passed_exactly() {
     let c = Container::new("args", &Spec::new().args(&["/bin/echo", "a b", "", "c"]));

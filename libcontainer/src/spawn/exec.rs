@@ -125,8 +125,10 @@ fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, flags: CloneFlags, chan: &C
         process::set_rlimits(limits)?;
     }
     let env = process::with_home(p.env().clone().unwrap_or_default(), p.user().uid());
-    let exec = Exec::resolve(p.args().as_deref().unwrap_or(&[]), &env)?;
+    // chdir before resolving: a relative args[0] such as "./boot.sh" (an
+    // image's ENTRYPOINT) names a file in process.cwd, as with runc.
     chdir(p.cwd()).ctx("chdir to process.cwd", p.cwd())?;
+    let exec = Exec::resolve(p.args().as_deref().unwrap_or(&[]), &env)?;
     init::drop_privileges(caps, req.seccomp, p, chan)?;
     if p.no_new_privileges().unwrap_or(false) {
         if let Some(prog) = req.seccomp {

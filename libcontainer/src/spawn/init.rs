@@ -92,8 +92,10 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     rootfs::finalize(a.cfg)?;
     set_limits(process)?;
     let env = process::with_home(process.env().clone().unwrap_or_default(), process.user().uid());
-    let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
+    // chdir before resolving: a relative args[0] such as "./boot.sh" (an
+    // image's ENTRYPOINT) names a file in process.cwd, as with runc.
     chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
+    let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
     drop_privileges(a.caps, a.seccomp, process, chan)?;
     let nnp = process.no_new_privileges().unwrap_or(false);
     // With no_new_privs the filter goes last, so a strict profile does not
