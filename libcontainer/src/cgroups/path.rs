@@ -14,12 +14,24 @@ pub fn unified_mount() -> Result<PathBuf> {
     })
 }
 
+/// The first cgroup2 mount that is still visible. mountinfo lists mounts in
+/// mount order, and a mount listed later on the same point or on one of its
+/// ancestors hides it: an engine's private mount namespace that binds a hybrid
+/// host's /sys/fs/cgroup/unified over /sys/fs/cgroup still lists the original
+/// unified mount, whose path now names a plain directory inside the bind.
 fn parse_unified_mount(mountinfo: &str) -> Option<PathBuf> {
-    mountinfo.lines().find_map(|line| {
-        let (left, right) = line.split_once(" - ")?;
-        let fstype = right.split(' ').next()?;
-        let mount_point = left.split(' ').nth(4)?;
-        (fstype == "cgroup2").then(|| PathBuf::from(unescape(mount_point)))
+    let mounts: Vec<(PathBuf, bool)> = mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let fstype = right.split(' ').next()?;
+            let mount_point = left.split(' ').nth(4)?;
+            Some((PathBuf::from(unescape(mount_point)), fstype == "cgroup2"))
+        })
+        .collect();
+    mounts.iter().enumerate().find_map(|(i, (point, cgroup2))| {
+        let hidden = mounts[i + 1..].iter().any(|(later, _)| point.starts_with(later));
+        (*cgroup2 && !hidden).then(|| point.clone())
     })
 }
 
@@ -83,6 +95,20 @@ mod tests {
         let mi = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
         assert_eq!(parse_unified_mount(mi), Some(PathBuf::from("/sys/fs/cgroup/unified")));
         assert_eq!(parse_unified_mount("31 23 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu"), None);
+    }
+
+    #[test]
+    fn skips_a_cgroup2_mount_hidden_by_a_later_one() {
+        // /sys/fs/cgroup/unified bound over /sys/fs/cgroup: the old unified
+        // mount is still listed but hidden; so is anything under a later mount.
+        let mi = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n\
+                  41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                  42 31 0:39 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n\
+                  90 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(parse_unified_mount(mi), Some(PathBuf::from("/sys/fs/cgroup")));
+        let hidden = "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                      90 31 0:50 / /sys rw - tmpfs tmpfs rw\n";
+        assert_eq!(parse_unified_mount(hidden), None);
     }
 
     #[test]

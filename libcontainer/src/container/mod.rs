@@ -107,13 +107,16 @@ impl Container {
         if status != Status::Created {
             return Err(Error::BadStatus { op: "start", id: id.to_string(), status: status.to_string() });
         }
-        let fifo_path = dir.fifo_path();
-        let fifo = open(&fifo_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
-            .ctx("open", &fifo_path)?;
+        // The pidfd before the fifo: opening the fifo lets the init exec, and
+        // a program that exits at once may be reaped by the init's parent
+        // (containerd's shim is a subreaper) before a later pidfd_open.
         let pidfd = match self.pidfd.take() {
             Some(fd) => fd,
             None => pidfd_open(self.pid()).ctx("pidfd_open", format!("pid {}", self.pid()))?,
         };
+        let fifo_path = dir.fifo_path();
+        let fifo = open(&fifo_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
+            .ctx("open", &fifo_path)?;
         let result = wait_fifo(&fifo, &pidfd, &fifo_path);
         self.pidfd = Some(pidfd);
         result?;
