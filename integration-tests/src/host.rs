@@ -114,3 +114,35 @@ impl Drop for NetNs {
 pub fn own_ns(kind: &str) -> String {
     std::fs::read_link(format!("/proc/self/ns/{kind}")).unwrap().to_string_lossy().into_owned()
 }
+
+/// Every entry under `dir` (recursive, sorted) with a file's content or a
+/// symlink's target: equal snapshots mean nothing was written there.
+pub fn tree_snapshot(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            let what = if meta.file_type().is_symlink() {
+                format!("-> {}", std::fs::read_link(&p).unwrap().display())
+            } else if meta.is_dir() {
+                todo.push(p.clone());
+                "dir".to_string()
+            } else {
+                format!("{:?}", std::fs::read(&p).unwrap_or_default())
+            };
+            out.push(format!("{} {what}", p.display()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Asserts `dir` holds exactly `before` and that nothing is mounted on or
+/// under it in the host's mount table.
+#[track_caller]
+pub fn assert_untouched(dir: &Path, before: &[String]) {
+    assert_eq!(tree_snapshot(dir), before, "host dir {} was written to", dir.display());
+    assert_eq!(host_mounts_under(dir), Vec::<String>::new(), "something is mounted on the host dir");
+}

@@ -1,93 +1,18 @@
 //! Terminals: the pty master sent over --console-socket, consoleSize, and `run`
 //! relaying its own terminal.
 
-use integration_tests::{Container, Spec, TempDir};
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-use std::io::{IoSliceMut, Read};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::net::UnixListener;
+use integration_tests::console::read_until;
+use integration_tests::{Container, Spec};
 use std::time::{Duration, Instant};
-
-/// Receives one fd sent with SCM_RIGHTS on the first connection to a socket.
-struct ConsoleSocket {
-    _dir: TempDir,
-    path: String,
-    thread: std::thread::JoinHandle<OwnedFd>,
-}
-
-impl ConsoleSocket {
-    fn new() -> ConsoleSocket {
-        let dir = TempDir::new("console");
-        let path = dir.join("console.sock").to_str().unwrap().to_string();
-        let listener = UnixListener::bind(&path).unwrap();
-        let thread = std::thread::spawn(move || {
-            let (conn, _) = listener.accept().unwrap();
-            let mut buf = [0u8; 4096];
-            let mut iov = [IoSliceMut::new(&mut buf)];
-            let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-            let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::empty()).unwrap();
-            for cmsg in msg.cmsgs().unwrap() {
-                if let ControlMessageOwned::ScmRights(fds) = cmsg {
-                    // SAFETY: the kernel just gave us this fd; nobody else owns it.
-                    return unsafe { OwnedFd::from_raw_fd(fds[0]) };
-                }
-            }
-            panic!("no SCM_RIGHTS message on the console socket");
-        });
-        ConsoleSocket { _dir: dir, path, thread }
-    }
-
-    fn master(self) -> std::fs::File {
-        std::fs::File::from(self.thread.join().unwrap())
-    }
-}
-
-/// Reads the pty master until `needle` shows up (or EOF/EIO, or the timeout).
-fn read_until(master: &mut std::fs::File, needle: &str) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut m = master.try_clone().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1024];
-        loop {
-            match m.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if tx.send(buf[..n].to_vec()).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    let mut got = String::new();
-    let t0 = Instant::now();
-    while !got.contains(needle) && t0.elapsed() < Duration::from_secs(30) {
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(chunk) => got.push_str(&String::from_utf8_lossy(&chunk)),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(_) => break,
-        }
-    }
-    got
-}
 
 fn tty_spec(script: &str) -> Spec {
     Spec::new().terminal(true).sh(script)
 }
 
-/// `create --console-socket`, then `start`; returns the pty master received.
-fn start_with_console(c: &Container) -> std::fs::File {
-    let sock = ConsoleSocket::new();
-    c.create_with(&["--console-socket", &sock.path]).ok();
-    let master = sock.master();
-    c.start().ok();
-    master
-}
-
 #[test]
 fn console_socket_receives_the_pty_master() {
     let c = Container::new("console", &tty_spec("tty; stat -c %F /dev/console; echo console-done; sleep 1"));
-    let mut master = start_with_console(&c);
+    let mut master = integration_tests::console::start_with_console(&c);
     let out = read_until(&mut master, "console-done");
     assert!(out.contains("/dev/pts/"), "{out:?}");
     assert!(out.contains("character special file"), "no /dev/console: {out:?}");
@@ -96,7 +21,7 @@ fn console_socket_receives_the_pty_master() {
 #[test]
 fn console_input_reaches_the_container() {
     let c = Container::new("consolein", &tty_spec("read line; echo \"got:$line\"; sleep 1"));
-    let mut master = start_with_console(&c);
+    let mut master = integration_tests::console::start_with_console(&c);
     std::io::Write::write_all(&mut master, b"typed\n").unwrap();
     let out = read_until(&mut master, "got:typed");
     assert!(out.contains("got:typed"), "{out:?}");
@@ -107,7 +32,7 @@ fn console_size_is_applied() {
     let spec = tty_spec("stty size; echo size-done; sleep 1")
         .set("/process/consoleSize", serde_json::json!({"height": 33, "width": 111}));
     let c = Container::new("consolesize", &spec);
-    let mut master = start_with_console(&c);
+    let mut master = integration_tests::console::start_with_console(&c);
     let out = read_until(&mut master, "size-done");
     assert!(out.contains("33 111"), "{out:?}");
 }

@@ -3,7 +3,6 @@
 use integration_tests::rootfs::{USER_GID, USER_UID};
 use integration_tests::{cap_mask, Container, Spec};
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 
 #[test]
@@ -208,29 +207,34 @@ fn missing_cwd_is_an_error() {
     assert!(!out.stdout.contains("probe_done"), "process ran: {out}");
 }
 
-/// docker's `WORKDIR /bin` + `ENTRYPOINT ["./echo"]`: a relative args[0] names a
-/// file in process.cwd, for the init and for exec (runc resolves it after chdir).
-#[test]
-fn relative_args0_is_relative_to_cwd() {
-    let c = Container::new("relargs", &Spec::new().cwd("/bin").args(&["./echo", "from-cwd"]));
-    assert_eq!(c.run(&[]).ok().stdout, "from-cwd\n");
-    let c = Container::new("relexec", &Spec::new().sh("exec sleep 1000"));
-    c.create_start();
-    let out = c.rt.run(&["exec", "--cwd", "/bin", &c.id, "./echo", "exec-from-cwd"]).ok();
-    assert_eq!(out.stdout, "exec-from-cwd\n");
-}
-
 #[test]
 fn args_are_passed_exactly() {
     let c = Container::new("args", &Spec::new().args(&["/bin/echo", "a b", "", "c"]));
     assert_eq!(c.run(&[]).ok().stdout, "a b  c\n");
 }
 
+/// A relative args[0] is relative to process.cwd, as in runc: images say
+/// `ENTRYPOINT ["./boot.sh"]` with a WORKDIR (found under podman).
+#[test]
+fn relative_args0_is_resolved_in_cwd() {
+    let c = Container::new("relargs", &Spec::new().cwd("/bin").args(&["./echo", "relative-ok"]));
+    assert_eq!(c.run(&[]).ok().stdout, "relative-ok\n");
+}
+
+/// The same for exec: `exec --cwd /bin CT ./echo`.
+#[test]
+fn exec_relative_args0_is_resolved_in_cwd() {
+    let c = Container::new("execrel", &Spec::new().sh("exec sleep 1000"));
+    c.create_start();
+    let out = c.rt.run(&["exec", "--cwd", "/bin", &c.id, "./echo", "exec-relative-ok"]).ok();
+    assert_eq!(out.stdout, "exec-relative-ok\n");
+}
+
 #[test]
 fn only_stdio_fds_reach_the_container() {
     let c = Container::new("fds", &Spec::new());
     let mut cmd = c.run_cmd(&[]);
-    let _files = leak_fds(&mut cmd, &[3, 4, 7]);
+    let _files = integration_tests::leak_fds(&mut cmd, &[3, 4, 7]);
     let out = c.rt.spawn(cmd).wait().ok();
     let p = integration_tests::Probe::parse(&out.stdout);
     assert_eq!(p.fd_numbers(), [0, 1, 2], "{:?}", p.fds());
@@ -240,7 +244,7 @@ fn only_stdio_fds_reach_the_container() {
 fn preserve_fds_passes_extra_fds() {
     let c = Container::new("preserve", &Spec::new());
     let mut cmd = c.run_cmd(&["--preserve-fds", "2"]);
-    let _files = leak_fds(&mut cmd, &[3, 4, 5]);
+    let _files = integration_tests::leak_fds(&mut cmd, &[3, 4, 5]);
     let out = c.rt.spawn(cmd).wait().ok();
     let p = integration_tests::Probe::parse(&out.stdout);
     assert_eq!(p.fd_numbers(), [0, 1, 2, 3, 4], "{:?}", p.fds());
@@ -258,51 +262,12 @@ fn listen_fds_are_passed_like_runc() {
         .arg(c.rt.root())
         .args(["run", "--bundle", c.bundle().to_str().unwrap(), &c.id])
         .stdin(Stdio::null());
-    let _files = leak_fds(&mut cmd, &[3, 4]);
+    let _files = integration_tests::leak_fds(&mut cmd, &[3, 4]);
     let out = c.rt.spawn(cmd).wait().ok();
     let p = integration_tests::Probe::parse(&out.stdout);
     assert_eq!(p.fd_numbers(), [0, 1, 2, 3], "{:?}", p.fds());
     assert_eq!(p.env("LISTEN_FDS").as_deref(), Some("1"));
     assert_eq!(p.env("LISTEN_PID").as_deref(), Some("1"));
-}
-
-/// Opens files `preserved-FD` and dup2s them onto `fds` in the child only (dup2
-/// clears CLOEXEC), so the runtime inherits them. Keep the result until the
-/// command was spawned.
-fn leak_fds(cmd: &mut std::process::Command, fds: &[i32]) -> (integration_tests::TempDir, Vec<std::fs::File>) {
-    let dir = integration_tests::TempDir::new("fds");
-    let files: Vec<(i32, std::fs::File)> = fds
-        .iter()
-        .map(|&fd| {
-            let path = dir.join(format!("preserved-{fd}"));
-            std::fs::write(&path, "x").unwrap();
-            (fd, std::fs::File::open(&path).unwrap())
-        })
-        .collect();
-    let raw: Vec<(i32, i32)> = files.iter().map(|(fd, f)| (*fd, std::os::fd::AsRawFd::as_raw_fd(f))).collect();
-    // SAFETY: only fcntl, dup2 and close, which are async-signal-safe, run
-    // between fork and exec. First move every source above any target, so no
-    // dup2 clobbers a source and none is a no-op that keeps CLOEXEC.
-    unsafe {
-        cmd.pre_exec(move || {
-            let mut high = vec![];
-            for &(_, have) in &raw {
-                let h = libc::fcntl(have, libc::F_DUPFD, 100);
-                if h < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                high.push(h);
-            }
-            for (&(want, _), &h) in raw.iter().zip(&high) {
-                if libc::dup2(h, want) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                libc::close(h);
-            }
-            Ok(())
-        });
-    }
-    (dir, files.into_iter().map(|(_, f)| f).collect())
 }
 
 #[test]

@@ -140,6 +140,20 @@ fn exec_reason(search_path: Option<&str>, errno: Errno) -> String {
     }
 }
 
+/// The errno behind a pathrs error; EXDEV for a safety violation (a path
+/// that tried to leave the root or its filesystem), EINVAL, ENOSYS or EIO
+/// for the rest.
+pub(crate) fn pathrs_errno(e: &pathrs::error::Error) -> Errno {
+    use pathrs::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::OsError(Some(n)) => Errno::from_raw(n),
+        ErrorKind::SafetyViolation => Errno::EXDEV,
+        ErrorKind::InvalidArgument => Errno::EINVAL,
+        ErrorKind::NotImplemented | ErrorKind::NotSupported => Errno::ENOSYS,
+        _ => Errno::EIO,
+    }
+}
+
 /// Attaches an operation and a path to a `nix` or `std::io` result.
 pub(crate) trait Context<T> {
     /// Maps the error to [`Error::Sys`] naming `op` and `path`.

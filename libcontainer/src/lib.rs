@@ -27,6 +27,7 @@ pub mod foreground;
 mod hooks;
 mod namespaces;
 mod process;
+mod procfs;
 pub mod rootfs;
 mod security;
 pub mod signal;

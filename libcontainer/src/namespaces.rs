@@ -10,6 +10,7 @@ use nix::unistd::Pid;
 use oci_spec::runtime::{Linux, LinuxIdMapping, LinuxNamespaceType as T};
 
 use crate::error::{Context, Error, Result};
+use crate::procfs::{Base, Procfs};
 
 /// The namespace plan: pure data from the config.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,8 +123,7 @@ pub(crate) fn new_time_ns(linux: Option<&Linux>) -> Result<()> {
         text.push_str(&format!("{name} {} {}\n", off.secs().unwrap_or(0), off.nanosecs().unwrap_or(0)));
     }
     if !text.is_empty() {
-        let path = "/proc/self/timens_offsets";
-        std::fs::write(path, text).ctx("write", path)?;
+        Procfs::per_process()?.write(Base::Own, "timens_offsets", text.as_bytes())?;
     }
     Ok(())
 }
@@ -145,15 +145,15 @@ fn map_text(maps: &[LinuxIdMapping]) -> String {
 
 /// Writes the init's uid_map and gid_map (the parent does this, as the init
 /// has no privileges over its own new user namespace yet).
+/// The pid is the parent's own unreaped child, so it cannot be recycled.
 pub(crate) fn write_id_maps(pid: Pid, linux: Option<&Linux>) -> Result<()> {
     let Some(linux) = linux else { return Ok(()) };
+    let proc = Procfs::per_process()?;
     if let Some(m) = linux.uid_mappings().as_ref().filter(|m| !m.is_empty()) {
-        let p = format!("/proc/{pid}/uid_map");
-        std::fs::write(&p, map_text(m)).ctx("write", &p)?;
+        proc.write(Base::Child(pid), "uid_map", map_text(m).as_bytes())?;
     }
     if let Some(m) = linux.gid_mappings().as_ref().filter(|m| !m.is_empty()) {
-        let p = format!("/proc/{pid}/gid_map");
-        std::fs::write(&p, map_text(m)).ctx("write", &p)?;
+        proc.write(Base::Child(pid), "gid_map", map_text(m).as_bytes())?;
     }
     Ok(())
 }

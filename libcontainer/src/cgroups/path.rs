@@ -3,21 +3,10 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC};
-
 use crate::error::{Context, Error, Result};
 
-/// The mount point of the cgroup2 (unified) hierarchy: `/sys/fs/cgroup` or
-/// `/sys/fs/cgroup/unified` if statfs says it is cgroup2 (runc's order), else
-/// the first cgroup2 mount in mountinfo.
+/// The mount point of the cgroup2 (unified) hierarchy, from mountinfo.
 pub fn unified_mount() -> Result<PathBuf> {
-    // statfs before mountinfo: mountinfo also lists mounts hidden by a later
-    // mount on top. An engine sandbox that binds the unified hierarchy over
-    // /sys/fs/cgroup keeps the hidden /sys/fs/cgroup/unified line first, and
-    // that path would lead into the bind on top, to a cgroup named "unified".
-    if let Some(p) = standard_unified_mount() {
-        return Ok(p.into());
-    }
     let text = std::fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
     parse_unified_mount(&text).ok_or_else(|| Error::Unsupported {
         what: "cgroups".into(),
@@ -25,19 +14,24 @@ pub fn unified_mount() -> Result<PathBuf> {
     })
 }
 
-/// The standard cgroup2 mount point that really is cgroup2 now, pure v2 first.
-pub(crate) fn standard_unified_mount() -> Option<&'static str> {
-    ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
-        .into_iter()
-        .find(|p| statfs(*p).is_ok_and(|s| s.filesystem_type() == CGROUP2_SUPER_MAGIC))
-}
-
+/// The first cgroup2 mount that is still visible. mountinfo lists mounts in
+/// mount order, and a mount listed later on the same point or on one of its
+/// ancestors hides it: an engine's private mount namespace that binds a hybrid
+/// host's /sys/fs/cgroup/unified over /sys/fs/cgroup still lists the original
+/// unified mount, whose path now names a plain directory inside the bind.
 fn parse_unified_mount(mountinfo: &str) -> Option<PathBuf> {
-    mountinfo.lines().find_map(|line| {
-        let (left, right) = line.split_once(" - ")?;
-        let fstype = right.split(' ').next()?;
-        let mount_point = left.split(' ').nth(4)?;
-        (fstype == "cgroup2").then(|| PathBuf::from(unescape(mount_point)))
+    let mounts: Vec<(PathBuf, bool)> = mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let fstype = right.split(' ').next()?;
+            let mount_point = left.split(' ').nth(4)?;
+            Some((PathBuf::from(unescape(mount_point)), fstype == "cgroup2"))
+        })
+        .collect();
+    mounts.iter().enumerate().find_map(|(i, (point, cgroup2))| {
+        let hidden = mounts[i + 1..].iter().any(|(later, _)| point.starts_with(later));
+        (*cgroup2 && !hidden).then(|| point.clone())
     })
 }
 
@@ -101,6 +95,20 @@ mod tests {
         let mi = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
         assert_eq!(parse_unified_mount(mi), Some(PathBuf::from("/sys/fs/cgroup/unified")));
         assert_eq!(parse_unified_mount("31 23 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu"), None);
+    }
+
+    #[test]
+    fn skips_a_cgroup2_mount_hidden_by_a_later_one() {
+        // /sys/fs/cgroup/unified bound over /sys/fs/cgroup: the old unified
+        // mount is still listed but hidden; so is anything under a later mount.
+        let mi = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n\
+                  41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                  42 31 0:39 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n\
+                  90 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(parse_unified_mount(mi), Some(PathBuf::from("/sys/fs/cgroup")));
+        let hidden = "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                      90 31 0:50 / /sys rw - tmpfs tmpfs rw\n";
+        assert_eq!(parse_unified_mount(hidden), None);
     }
 
     #[test]

@@ -150,7 +150,13 @@ impl Container {
             if let (Some(sock), Some(master)) = (&opts.console_socket, &spawned.console) {
                 crate::spawn::send_console(sock, master.as_fd())?;
             }
-            Ok(Container { root: opts.root.clone(), state, pidfd: Some(spawned.pidfd), console: spawned.console })
+            Ok(Container {
+                root: opts.root.clone(),
+                state,
+                pidfd: Some(spawned.pidfd),
+                console: spawned.console,
+                notes: spawned.notes,
+            })
         })();
         match result {
             Ok(c) => Ok(c),

@@ -53,6 +53,9 @@ pub struct ExecProcess {
     pub pidfd: OwnedFd,
     /// The pty master, if it has a terminal and no console socket took it.
     pub console: Option<OwnedFd>,
+    /// What was skipped (LSM labels on a host without the LSM), for a
+    /// debug log.
+    pub notes: Vec<String>,
 }
 
 impl Container {
@@ -104,6 +107,6 @@ impl Container {
             crate::spawn::send_console(sock, master.as_fd())?;
             console = None;
         }
-        Ok(ExecProcess { pid: execed.pid, pidfd: execed.pidfd, console })
+        Ok(ExecProcess { pid: execed.pid, pidfd: execed.pidfd, console, notes: execed.notes })
     }
 }

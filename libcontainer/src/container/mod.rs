@@ -33,9 +33,17 @@ pub struct Container {
     pidfd: Option<OwnedFd>,
     /// The pty master, when this process keeps it (run with a terminal).
     console: Option<OwnedFd>,
+    /// What create skipped, e.g. an LSM label on a host without the LSM.
+    notes: Vec<String>,
 }
 
 impl Container {
+    /// What `create` skipped and why (LSM labels on a host that does not
+    /// run the LSM, as runc skips them), for a debug log. Empty after load.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
     /// Loads the container `id` from the state root `root`.
     pub fn load(root: &Path, id: &str) -> Result<Container> {
         let id = ContainerId::parse(id)?;
@@ -45,7 +53,7 @@ impl Container {
             id: id.to_string(),
             status: "creating (or its create crashed: use delete --force)".into(),
         })?;
-        Ok(Container { root: root.to_path_buf(), state, pidfd: None, console: None })
+        Ok(Container { root: root.to_path_buf(), state, pidfd: None, console: None, notes: Vec::new() })
     }
 
     /// The persisted state.
@@ -95,34 +103,26 @@ impl Container {
     pub fn start(&mut self) -> Result<Vec<Error>> {
         let id = ContainerId::parse(&self.state.id)?;
         let dir = StateDir::open(&self.root, &id)?;
-        self.expect_created(&id)?;
-        // The pidfd before the fifo: opening the fifo releases the init, and a
-        // short-lived program can exit and be reaped (by the engine's
-        // subreaper) before a later pidfd_open could pin it (ESRCH).
+        let status = self.status();
+        if status != Status::Created {
+            return Err(Error::BadStatus { op: "start", id: id.to_string(), status: status.to_string() });
+        }
+        // The pidfd before the fifo: opening the fifo lets the init exec, and
+        // a program that exits at once may be reaped by the init's parent
+        // (containerd's shim is a subreaper) before a later pidfd_open.
         let pidfd = match self.pidfd.take() {
             Some(fd) => fd,
             None => pidfd_open(self.pid()).ctx("pidfd_open", format!("pid {}", self.pid()))?,
         };
         let fifo_path = dir.fifo_path();
-        // The pid may have been recycled between the status check and
-        // pidfd_open: check again now that the pidfd pins the process.
-        let result = self.expect_created(&id).and_then(|()| {
-            let fifo = open(&fifo_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
-                .ctx("open", &fifo_path)?;
-            wait_fifo(&fifo, &pidfd, &fifo_path)
-        });
+        let fifo = open(&fifo_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
+            .ctx("open", &fifo_path)?;
+        let result = wait_fifo(&fifo, &pidfd, &fifo_path);
         self.pidfd = Some(pidfd);
         result?;
         std::fs::remove_file(&fifo_path).ctx("unlink", &fifo_path)?;
         drop(dir);
         Ok(hooks::run_warn(self.state.hooks.as_ref(), Stage::Poststart, &self.state_json()))
-    }
-
-    fn expect_created(&self, id: &ContainerId) -> Result<()> {
-        match self.status() {
-            Status::Created => Ok(()),
-            status => Err(Error::BadStatus { op: "start", id: id.to_string(), status: status.to_string() }),
-        }
     }
 
     /// Waits for the init to exit and returns its status as a shell would

@@ -11,6 +11,7 @@ use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
 use oci_spec::runtime::{PosixRlimit, PosixRlimitType, User};
 
 use crate::error::{Context, Error, Result};
+use crate::procfs::{Base, Procfs};
 
 /// The program, argv and envp, resolved before the init reports ready so
 /// that a missing binary fails `create`, not `start`.
@@ -121,10 +122,10 @@ pub(crate) fn set_user(user: &User, setgroups_allowed: bool) -> Result<()> {
     Ok(())
 }
 
-/// Writes `process.oomScoreAdj` for this process (inherited by exec).
-pub(crate) fn set_oom_score_adj(value: i32) -> Result<()> {
-    let path = "/proc/self/oom_score_adj";
-    std::fs::write(path, value.to_string()).ctx("write", path)
+/// Writes `process.oomScoreAdj` for this process (inherited by exec),
+/// through brig's procfs, never the container's /proc.
+pub(crate) fn set_oom_score_adj(proc: &Procfs, value: i32) -> Result<()> {
+    proc.write(Base::Own, "oom_score_adj", value.to_string().as_bytes())
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use pathrs::InodeType;
 use super::mount::bind_tree;
 use super::options::ParsedOptions;
 use super::plan::{DeviceNode, NodeKind};
-use super::resolve::{errno, is_type, px, stat, RootDir};
+use super::resolve::{is_type, px, stat, RootDir};
+use crate::error::pathrs_errno as errno;
 use crate::error::{Error, Result};
 use crate::sys::mount as sm;
 

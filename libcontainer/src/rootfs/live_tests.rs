@@ -67,7 +67,7 @@ fn in_container_with<T: Send + 'static>(
 ) -> std::result::Result<T, String> {
     std::thread::spawn(move || {
         unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("unshare: {e}"))?;
-        prepare(&cfg).map_err(|e| e.to_string())?;
+        prepare(&cfg, None).map_err(|e| e.to_string())?;
         enter(&cfg, no_pivot).map_err(|e| e.to_string())?;
         if console {
             use nix::fcntl::OFlag;

@@ -36,7 +36,9 @@ use crate::sys::mount as sm;
 
 /// Runs in the init, in its new mount namespace, before hooks and pivot:
 /// root propagation, the rootfs bind mount, `mounts` in order, /dev.
-pub(crate) fn prepare(cfg: &Config) -> Result<()> {
+/// `mount_label` is the SELinux context for new filesystems (only given
+/// when the host runs SELinux).
+pub(crate) fn prepare(cfg: &Config, mount_label: Option<&str>) -> Result<()> {
     let plan = plan(cfg)?;
     // First, so that nothing below propagates back to the host.
     pivot::root_propagation(plan.root_propagation)?;
@@ -54,14 +56,14 @@ pub(crate) fn prepare(cfg: &Config) -> Result<()> {
     let root = RootDir::open(&cfg.rootfs)?;
     // Device nodes get exactly their configured mode.
     let old_umask = umask(Mode::empty());
-    let r = plan.ops.iter().try_for_each(|op| apply(&root, op));
+    let r = plan.ops.iter().try_for_each(|op| apply(&root, op, mount_label));
     umask(old_umask);
     r
 }
 
-fn apply(root: &RootDir, op: &MountOp) -> Result<()> {
+fn apply(root: &RootDir, op: &MountOp, mount_label: Option<&str>) -> Result<()> {
     match op {
-        MountOp::Mount(m) => mount::apply(root, m),
+        MountOp::Mount(m) => mount::apply(root, m, mount_label),
         MountOp::Device(d) => dev::device(root, d),
         MountOp::Ptmx => dev::ptmx(root),
         MountOp::Symlink { link, target, if_host_has } => {
@@ -81,6 +83,22 @@ pub(crate) fn enter(cfg: &Config, no_pivot: bool) -> Result<()> {
     } else {
         pivot::pivot(&cfg.rootfs)
     }
+}
+
+/// chdir to `process.cwd`, resolved inside the container's root with no
+/// magic links. A plain chdir("/proc/self/fd/N") would land on whatever
+/// directory brig itself holds open as fd N (the host's /proc, a cgroup
+/// directory) and the container would start outside its root
+/// (CVE-2024-21626); here that is ELOOP. Runs after `enter` (or after
+/// setns into the container's mount namespace, for exec).
+pub(crate) fn chdir_inside(cwd: &Path) -> Result<()> {
+    let root = RootDir::open(Path::new("/"))?;
+    let dir = root.lookup(cwd)?.ok_or_else(|| Error::sys("chdir to process.cwd", cwd, Errno::ENOENT))?;
+    nix::unistd::fchdir(dir.as_fd()).map_err(|e| Error::sys("chdir to process.cwd", cwd, e))?;
+    // The kernel's own check, as runc makes it: getcwd fails (ENOENT) for
+    // a directory that is not under this process's root.
+    nix::unistd::getcwd().map_err(|e| Error::sys("chdir to process.cwd: outside the container's root", cwd, e))?;
+    Ok(())
 }
 
 /// Bind-mounts the pty slave onto /dev/console (after `enter`), by fd.

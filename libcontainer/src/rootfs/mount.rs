@@ -10,17 +10,19 @@ use std::path::Path;
 
 use nix::errno::Errno;
 use nix::sys::stat::SFlag;
-use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC, SYSFS_MAGIC};
+use nix::sys::statfs::{fstatfs, statfs, CGROUP2_SUPER_MAGIC, PROC_SUPER_MAGIC, SYSFS_MAGIC};
 
 use super::copyup::copy_up;
-use super::options::{AttrChange, ParsedOptions};
+use super::options::{AttrChange, FsParam, ParsedOptions};
 use super::plan::{MountEntry, MountKind};
 use super::resolve::{is_type, stat, RootDir};
 use crate::error::{Error, Result};
+use crate::security::lsm::{self, MountLabelHow};
 use crate::sys::mount::{self as sm, attr, MountAttr};
 
-/// Mounts one `mounts` entry inside the rootfs.
-pub(super) fn apply(root: &RootDir, m: &MountEntry) -> Result<()> {
+/// Mounts one `mounts` entry inside the rootfs; a new filesystem gets the
+/// SELinux `label` as runc gives it (see [`lsm::mount_label_how`]).
+pub(super) fn apply(root: &RootDir, m: &MountEntry, label: Option<&str>) -> Result<()> {
     let shown = root.show(&m.dest);
     let is_dir = match &m.kind {
         MountKind::Bind { source } => {
@@ -39,7 +41,7 @@ pub(super) fn apply(root: &RootDir, m: &MountEntry) -> Result<()> {
     not_redirected_into_kernel_fs(&target, &m.dest, &shown)?;
     let mnt = match &m.kind {
         MountKind::Bind { source } => bind_tree(source, &m.opts, m.opts.recursive_bind)?,
-        MountKind::Fs { fstype, source } => fs_or_fallback(fstype, source.as_deref(), &m.opts, &shown)?,
+        MountKind::Fs { fstype, source } => labeled_fs(fstype, source.as_deref(), &m.opts, label, &shown)?,
         MountKind::Cgroup { source } => cgroup(source.as_deref(), &m.opts, &shown)?,
     };
     if m.opts.tmpcopyup {
@@ -116,6 +118,26 @@ fn set_attrs(fd: BorrowedFd<'_>, a: &AttrChange, recursive: bool, shown: &Path) 
         r => r,
     }
     .map_err(|e| Error::sys("mount_setattr", shown, e))
+}
+
+/// A new filesystem with the mount label: as `context=`, or as the xattr
+/// on its root before it is attached (mqueue).
+fn labeled_fs(fstype: &str, source: Option<&str>, opts: &ParsedOptions, label: Option<&str>, shown: &Path) -> Result<OwnedFd> {
+    let Some(label) = label else { return fs_or_fallback(fstype, source, opts, shown) };
+    match lsm::mount_label_how(fstype) {
+        MountLabelHow::Never => fs_or_fallback(fstype, source, opts, shown),
+        MountLabelHow::Context => {
+            let mut o = opts.clone();
+            o.data.push(FsParam { key: "context".into(), value: Some(label.into()) });
+            fs_or_fallback(fstype, source, &o, shown)
+        }
+        MountLabelHow::Xattr => {
+            let mnt = fs_or_fallback(fstype, source, opts, shown)?;
+            sm::set_selinux_label(mnt.as_fd(), &cstring(label.as_bytes(), shown)?)
+                .map_err(|e| Error::sys("fsetxattr security.selinux (linux.mountLabel)", shown, e))?;
+            Ok(mnt)
+        }
+    }
 }
 
 /// A new filesystem. sysfs and mqueue fall back to a bind of the host's
@@ -210,8 +232,12 @@ fn cgroup(source: Option<&str>, opts: &ParsedOptions, shown: &Path) -> Result<Ow
 /// /sys/fs/cgroup/unified (hybrid). A pure v1 host cannot give a container
 /// a cgroup2 mount.
 fn cgroup2_root() -> Result<&'static str> {
-    crate::cgroups::standard_unified_mount()
-        .ok_or_else(|| Error::Unsupported { what: "cgroup mount".into(), reason: "the host has no cgroup2 hierarchy".into() })
+    for p in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
+        if statfs(p).is_ok_and(|s| s.filesystem_type() == CGROUP2_SUPER_MAGIC) {
+            return Ok(p);
+        }
+    }
+    Err(Error::Unsupported { what: "cgroup mount".into(), reason: "the host has no cgroup2 hierarchy".into() })
 }
 
 /// The init's cgroup2 path, from the `0::` line of /proc/self/cgroup.

@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::sys::stat::{fstat, FileStat, SFlag};
-use pathrs::error::ErrorKind;
 use pathrs::{Handle, InodeType, Root};
 
 use super::plan::clean;
-use crate::error::{Error, Result};
+use crate::error::{pathrs_errno as errno, Error, Result};
 
 /// How many symlinks a dangling-symlink chase follows before ELOOP, as the
 /// kernel's limit.
@@ -108,18 +107,6 @@ pub(crate) fn stat(h: &impl AsFd, shown: &Path) -> Result<FileStat> {
 /// True if `st` is of file type `t` (S_IFDIR, S_IFLNK, ...).
 pub(crate) fn is_type(st: &FileStat, t: SFlag) -> bool {
     SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == t
-}
-
-/// The errno behind a pathrs error; EXDEV for a safety violation (a path
-/// that tried to leave the root), EINVAL or EIO for the rest.
-pub(crate) fn errno(e: &pathrs::error::Error) -> Errno {
-    match e.kind() {
-        ErrorKind::OsError(Some(n)) => Errno::from_raw(n),
-        ErrorKind::SafetyViolation => Errno::EXDEV,
-        ErrorKind::InvalidArgument => Errno::EINVAL,
-        ErrorKind::NotImplemented | ErrorKind::NotSupported => Errno::ENOSYS,
-        _ => Errno::EIO,
-    }
 }
 
 /// A pathrs error as brig's [`Error::Sys`]; pathrs's own message is kept in

@@ -1,4 +1,5 @@
-//! Capabilities, no_new_privs and seccomp.
+//! Capabilities, no_new_privs, seccomp and LSM labels.
 
 pub(crate) mod caps;
+pub(crate) mod lsm;
 pub(crate) mod seccomp;

@@ -6,15 +6,17 @@
 use std::os::fd::{BorrowedFd, OwnedFd};
 
 use nix::sched::{setns, CloneFlags};
-use nix::unistd::{chdir, setsid, Pid};
+use nix::unistd::{setsid, Pid};
 use oci_spec::runtime::Process;
 
 use super::channel::{self, Channel, Message};
 use super::init::{self, Never};
 use super::terminal;
 use crate::error::{Context, Error, Result};
+use crate::procfs::Procfs;
 use crate::process::{self, Exec};
 use crate::security::caps::CapSets;
+use crate::security::lsm::{self, HostLsm, LsmPlan};
 use crate::security::seccomp;
 use crate::sys::clone::{clone3, Forked};
 
@@ -33,6 +35,8 @@ pub(crate) struct Execed {
     pub pid: Pid,
     pub pidfd: OwnedFd,
     pub console: Option<OwnedFd>,
+    /// What was skipped (LSM labels), for the caller's debug log.
+    pub notes: Vec<String>,
 }
 
 const NS_ORDER: [(&str, libc::c_int); 7] = [
@@ -68,6 +72,7 @@ pub(crate) fn spawn_exec(req: &ExecRequest<'_>) -> Result<Execed> {
         None => CapSets::default(),
     };
     let flags = differing_namespaces(req.init_pid);
+    let lsm = lsm::plan(req.process, None, HostLsm::probe());
     let (parent_chan, child_chan) = channel::pair()?;
     // The pid (and time) namespace applies to children only: the parent
     // joins it, and the clone below is born inside.
@@ -80,7 +85,7 @@ pub(crate) fn spawn_exec(req: &ExecRequest<'_>) -> Result<Execed> {
     let (pid, pidfd) = match forked {
         Forked::Child => {
             crate::sys::fd::close_raw(parent_chan.raw());
-            init::fail(exec_steps(req, &caps, child_flags, &child_chan), &child_chan)
+            init::fail(exec_steps(req, &caps, &lsm, child_flags, &child_chan), &child_chan)
         }
         Forked::Parent { pid, pidfd } => (pid, pidfd),
     };
@@ -103,14 +108,17 @@ pub(crate) fn spawn_exec(req: &ExecRequest<'_>) -> Result<Execed> {
             }
         }
     }
-    Ok(Execed { pid, pidfd, console })
+    Ok(Execed { pid, pidfd, console, notes: lsm.notes })
 }
 
-fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, flags: CloneFlags, chan: &Channel) -> Result<Never> {
+fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, lsm: &LsmPlan, flags: CloneFlags, chan: &Channel) -> Result<Never> {
     // Non-dumpable before entering the container (see init.rs): the
     // container's processes must not reach brig through /proc/PID/exe.
     nix::sys::prctl::set_dumpable(false).ctx("prctl PR_SET_DUMPABLE", "exec")?;
     init::keep_only_stdio_and_preserved(req.preserve_fds)?;
+    // Before setns: the container's /proc is never used for brig's reads
+    // and writes (see procfs.rs).
+    let proc = Procfs::per_process()?;
     // One setns through the pidfd joins every namespace at once, so the
     // process can never be half inside (Linux 5.8).
     if !flags.is_empty() {
@@ -125,10 +133,12 @@ fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, flags: CloneFlags, chan: &C
         process::set_rlimits(limits)?;
     }
     let env = process::with_home(p.env().clone().unwrap_or_default(), p.user().uid());
-    // chdir first: a relative args[0] is relative to process.cwd (see init.rs).
-    chdir(p.cwd()).ctx("chdir to process.cwd", p.cwd())?;
+    // chdir first: a relative args[0] ("./boot.sh") is relative to cwd, as in runc.
+    crate::rootfs::chdir_inside(p.cwd())?;
     let exec = Exec::resolve(p.args().as_deref().unwrap_or(&[]), &env)?;
-    init::drop_privileges(caps, req.seccomp, p, chan)?;
+    lsm::apply(&proc, &lsm.writes)?;
+    init::drop_privileges(caps, req.seccomp, p, &proc, chan)?;
+    drop(proc);
     if p.no_new_privileges().unwrap_or(false) {
         if let Some(prog) = req.seccomp {
             seccomp::install(prog)?;

@@ -9,15 +9,17 @@ use nix::fcntl::{openat, OFlag};
 use nix::sys::prctl;
 use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow};
 use nix::sys::stat::Mode;
-use nix::unistd::{chdir, execve, setsid, sethostname};
+use nix::unistd::{execve, setsid, sethostname};
 
 use super::channel::{Channel, Message};
 use super::terminal;
 use crate::error::{Context, Error, Result};
 use crate::hooks::{self, Stage};
 use crate::namespaces::{self, NsFile, Plan};
+use crate::procfs::{self, Base, Procfs};
 use crate::process::{self, Exec};
 use crate::security::caps::CapSets;
+use crate::security::lsm::{self, LsmPlan};
 use crate::security::seccomp;
 use crate::spec::Config;
 use crate::state::Status;
@@ -30,6 +32,8 @@ pub(super) struct InitArgs<'a> {
     pub ns_files: &'a [NsFile],
     pub caps: &'a CapSets,
     pub seccomp: Option<&'a seccomp::Program>,
+    /// The LSM labels, as planned for this host by the parent.
+    pub lsm: &'a LsmPlan,
     /// The exec fifo, opened O_PATH by the parent.
     pub fifo: &'a OwnedFd,
     /// The host's /proc, to reopen the fifo after pivot_root.
@@ -72,7 +76,11 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     let spec = &a.cfg.spec;
     let process = spec.process().as_ref().ok_or_else(|| Error::config("process", "is required"))?;
     enter_namespaces(a, chan)?;
-    rootfs::prepare(a.cfg)?;
+    // Before any mount: "/proc" is still the host's here, should the
+    // kernel refuse a new instance and pathrs fall back to cloning it. The
+    // container's own /proc is never used for brig's writes.
+    let proc = Procfs::with_globals()?;
+    rootfs::prepare(a.cfg, a.lsm.mount_label.as_deref())?;
     // prestart and createRuntime hooks run in the runtime's namespaces, by
     // the parent, after the mounts and before pivot_root.
     chan.send(&Message::RunHooks, None)?;
@@ -87,16 +95,19 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
         terminal::setup(process.console_size(), chan)?;
     }
     set_identity(a.cfg)?;
-    // sysctls go through /proc/sys before finalize makes it read-only.
-    write_sysctls(a.cfg)?;
+    // sysctls go through brig's own procfs, which the container's
+    // readonlyPaths and mounts over /proc do not reach.
+    write_sysctls(a.cfg, &proc)?;
     rootfs::finalize(a.cfg)?;
-    set_limits(process)?;
+    set_limits(process, &proc)?;
     let env = process::with_home(process.env().clone().unwrap_or_default(), process.user().uid());
-    // chdir first: a relative args[0] such as "./boot.sh" (docker's
-    // WORKDIR + ENTRYPOINT) names a file in process.cwd, as with runc.
-    chdir(process.cwd()).ctx("chdir to process.cwd", process.cwd())?;
+    // chdir first: a relative args[0] ("./boot.sh") is relative to cwd, as in runc.
+    rootfs::chdir_inside(process.cwd())?;
     let exec = Exec::resolve(process.args().as_deref().unwrap_or(&[]), &env)?;
-    drop_privileges(a.caps, a.seccomp, process, chan)?;
+    // While still root, before seccomp: the labels apply at execve.
+    lsm::apply(&proc, &a.lsm.writes)?;
+    drop_privileges(a.caps, a.seccomp, process, &proc, chan)?;
+    drop(proc);
     let nnp = process.no_new_privileges().unwrap_or(false);
     // With no_new_privs the filter goes last, so a strict profile does not
     // have to allow brig's own syscalls - unless it has a NOTIFY rule: the
@@ -162,12 +173,12 @@ fn enter_namespaces(a: &InitArgs<'_>, chan: &Channel) -> Result<()> {
 
 /// rlimits and oom_score_adj, while still root (raising a hard limit or
 /// lowering the score needs privileges the user may not have).
-fn set_limits(process: &oci_spec::runtime::Process) -> Result<()> {
+fn set_limits(process: &oci_spec::runtime::Process, proc: &Procfs) -> Result<()> {
     if let Some(limits) = process.rlimits() {
         process::set_rlimits(limits)?;
     }
     if let Some(adj) = process.oom_score_adj() {
-        process::set_oom_score_adj(adj)?;
+        process::set_oom_score_adj(proc, adj)?;
     }
     Ok(())
 }
@@ -199,11 +210,12 @@ fn set_identity(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-fn write_sysctls(cfg: &Config) -> Result<()> {
+/// sysctls, through brig's private procfs: the net and ipc files resolve
+/// in the init's namespaces, whatever the container's /proc is.
+fn write_sysctls(cfg: &Config, proc: &Procfs) -> Result<()> {
     let Some(map) = cfg.spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) else { return Ok(()) };
     for (key, value) in map {
-        let path = format!("/proc/sys/{}", key.replace('.', "/"));
-        std::fs::write(&path, value).ctx("write sysctl", &path)?;
+        proc.write(Base::Root, &procfs::sysctl_path(key), value.as_bytes())?;
     }
     Ok(())
 }
@@ -215,6 +227,7 @@ pub(super) fn drop_privileges(
     caps: &CapSets,
     seccomp: Option<&seccomp::Program>,
     process: &oci_spec::runtime::Process,
+    proc: &Procfs,
     chan: &Channel,
 ) -> Result<()> {
     caps.drop_bounding()?;
@@ -225,7 +238,7 @@ pub(super) fn drop_privileges(
         install_seccomp(p, chan)?;
     }
     prctl::set_keepcaps(true).ctx("prctl PR_SET_KEEPCAPS", "init")?;
-    process::set_user(process.user(), setgroups_allowed())?;
+    process::set_user(process.user(), setgroups_allowed(proc))?;
     prctl::set_keepcaps(false).ctx("prctl PR_SET_KEEPCAPS", "init")?;
     caps.apply()
 }
@@ -243,8 +256,10 @@ fn install_seccomp(p: &seccomp::Program, chan: &Channel) -> Result<()> {
 }
 
 /// In a user namespace whose setgroups file says "deny", setgroups(2) fails.
-fn setgroups_allowed() -> bool {
-    std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() != "deny")
+/// Read through brig's procfs: a fake "deny" in the container's /proc would
+/// otherwise leave the process with brig's supplementary groups.
+fn setgroups_allowed(proc: &Procfs) -> bool {
+    proc.read(Base::Own, "setgroups").map_or(true, |s| s.trim() != "deny")
 }
 
 /// Blocks until `start` opens exec.fifo for reading. The fifo is reopened

@@ -15,6 +15,7 @@ use crate::error::{Context, Error, Result};
 use crate::hooks::{self, Stage};
 use crate::namespaces::{self, Plan};
 use crate::security::caps::CapSets;
+use crate::security::lsm::{self, HostLsm};
 use crate::security::seccomp;
 use crate::spec::Config;
 use crate::state::StateDir;
@@ -41,6 +42,9 @@ pub(crate) struct Spawned {
     pub pidfd: OwnedFd,
     /// The pty master, when `process.terminal` is set.
     pub console: Option<OwnedFd>,
+    /// What was skipped (LSM labels on a host without the LSM), for the
+    /// caller's debug log.
+    pub notes: Vec<String>,
 }
 
 /// Spawns the init. On any failure after clone the init is killed and
@@ -57,6 +61,8 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned> {
         None => CapSets::default(),
     };
     let ns_files = namespaces::open_all(&plan)?;
+    let mount_label = linux.and_then(|l| l.mount_label().as_deref());
+    let lsm = lsm::plan(process, mount_label, HostLsm::probe());
     let fifo_path = req.state_dir.fifo_path();
     mkfifo(&fifo_path, Mode::from_bits_truncate(0o622)).ctx("mkfifo", &fifo_path)?;
     // The umask trimmed the mode; and in a user namespace the init is the
@@ -81,6 +87,7 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned> {
         ns_files: &ns_files,
         caps: &caps,
         seccomp: req.seccomp,
+        lsm: &lsm,
         fifo: &fifo,
         host_proc: &host_proc,
         no_pivot: req.no_pivot,
@@ -96,7 +103,7 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned> {
     };
     drop(init_chan);
     match serve(req, &plan, &parent_chan, pid) {
-        Ok(console) => Ok(Spawned { pid, pidfd, console }),
+        Ok(console) => Ok(Spawned { pid, pidfd, console, notes: lsm.notes }),
         Err(e) => {
             let _ = crate::sys::clone::pidfd_send_signal(pidfd.as_fd(), nix::sys::signal::Signal::SIGKILL);
             let _ = waitpid(pid, None);

@@ -3,9 +3,8 @@
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
-use nix::fcntl::{open, OFlag};
+use nix::fcntl::OFlag;
 use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
-use nix::sys::stat::Mode;
 use oci_spec::runtime::Box as ConsoleSize;
 
 use super::channel::{Channel, Message};
@@ -27,9 +26,11 @@ fn open_pty(size: Option<ConsoleSize>) -> Result<(OwnedFd, OwnedFd, String)> {
     let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).ctx("open", "/dev/ptmx")?;
     grantpt(&master).ctx("grantpt", "/dev/ptmx")?;
     unlockpt(&master).ctx("unlockpt", "/dev/ptmx")?;
+    // The name is for messages only: the slave is opened through the
+    // master, never by path (CVE-2025-52565: /dev/pts/N may be an image's
+    // symlink when /dev/pts is not the container's devpts).
     let name = ptsname_r(&master).ctx("ptsname", "/dev/ptmx")?;
-    let slave: OwnedFd = open(name.as_str(), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, Mode::empty())
-        .ctx("open", &name)?;
+    let slave = sys::fd::pty_peer(master.as_fd()).ctx("ioctl TIOCGPTPEER", &name)?;
     if let Some(sz) = size {
         sys::fd::set_winsize(slave.as_fd(), sz.height() as u16, sz.width() as u16).ctx("ioctl TIOCSWINSZ", &name)?;
     }

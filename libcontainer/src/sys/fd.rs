@@ -65,6 +65,20 @@ pub(crate) fn set_controlling_tty(fd: BorrowedFd<'_>) -> Result<(), Errno> {
     Ok(())
 }
 
+/// TIOCGPTPEER (Linux 4.13): opens the slave of the pty master `master`
+/// through the master itself, with no path: a /dev/pts/N in the container
+/// that is a symlink or a fake file cannot stand in for it.
+pub(crate) fn pty_peer(master: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: ioctl with an integer argument on a valid fd; a returned fd is new and ours.
+    let ret = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, flags) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just returned this fd to us and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret) })
+}
+
 /// TIOCSWINSZ: sets the window size of the tty on `fd`.
 pub(crate) fn set_winsize(fd: BorrowedFd<'_>, rows: u16, cols: u16) -> Result<(), Errno> {
     let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };

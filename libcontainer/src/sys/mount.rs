@@ -192,3 +192,18 @@ pub(crate) fn fs_log(fs: BorrowedFd<'_>) -> Option<String> {
     let n = usize::try_from(n).ok().filter(|&n| n > 0)?;
     Some(String::from_utf8_lossy(&buf[..n]).trim_end().to_string())
 }
+
+/// Sets the `security.selinux` xattr on the root of the detached mount
+/// `mnt` (linux.mountLabel on mqueue). The mount fd is O_PATH, which
+/// fsetxattr refuses: its root is opened for reading first.
+pub(crate) fn set_selinux_label(mnt: BorrowedFd<'_>, label: &CStr) -> Result<(), Errno> {
+    use nix::fcntl::{openat, OFlag};
+    let dir = openat(mnt, ".", OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())?;
+    let value = label.to_bytes();
+    // SAFETY: the name and value pointers are valid for the given lengths during the call.
+    let ret = unsafe { libc::fsetxattr(dir.as_raw_fd(), c"security.selinux".as_ptr(), value.as_ptr().cast(), value.len(), 0) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}

@@ -27,6 +27,9 @@ pub fn options(g: &Global, f: &CreateFlags) -> CreateOptions {
 pub fn run(g: &Global, f: &CreateFlags, log: &Logger) -> Result<u8> {
     let opts = options(g, f);
     let c = Container::create(&opts)?;
+    for n in c.notes() {
+        log.debug(n);
+    }
     log.debug(&format!("created {} pid {}", f.id, c.pid()));
     Ok(0)
 }

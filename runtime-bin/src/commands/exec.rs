@@ -4,14 +4,14 @@ use std::path::PathBuf;
 
 use libcontainer::foreground::Foreground;
 use libcontainer::{Container, Error, ExecOptions};
-use oci_spec::runtime::{Capabilities, Process};
+use oci_spec::runtime::{Capabilities, LinuxCapabilities, Process};
 
 use super::Result;
 use crate::cli::{ExecFlags, Global};
 use crate::log::Logger;
 
 /// Runs the process; in the foreground, returns its exit status.
-pub fn run(g: &Global, f: &ExecFlags, _log: &Logger) -> Result<u8> {
+pub fn run(g: &Global, f: &ExecFlags, log: &Logger) -> Result<u8> {
     let c = Container::load(&g.root, &f.id)?;
     let process = match &f.process {
         Some(path) => load_process(path)?,
@@ -30,12 +30,17 @@ pub fn run(g: &Global, f: &ExecFlags, _log: &Logger) -> Result<u8> {
     opts.ignore_paused = f.ignore_paused;
     opts.sub_cgroup = f.cgroup.as_ref().map(PathBuf::from);
     if f.detach {
-        c.exec(&opts)?;
+        for n in c.exec(&opts)?.notes {
+            log.debug(&n);
+        }
         return Ok(0);
     }
     // Signals are blocked before the process exists, as in `run`.
     let mut fg = Foreground::block()?;
     let p = c.exec(&opts)?;
+    for n in &p.notes {
+        log.debug(n);
+    }
     let code = fg.wait(p.pid, std::os::fd::AsFd::as_fd(&p.pidfd), p.console)?;
     Ok(code.clamp(0, 255) as u8)
 }
@@ -106,7 +111,10 @@ fn add_caps(p: &mut Process, names: &[String]) -> Result<()> {
     let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
     let extra: Capabilities = serde_json::from_str(&format!("[{}]", quoted.join(",")))
         .map_err(|e| Error::config("exec --cap", e.to_string()))?;
-    let mut caps = p.capabilities().clone().unwrap_or_default();
+    // Not `unwrap_or_default`: oci-spec's default sets hold three
+    // capabilities in inheritable and ambient too, which a container
+    // without process.capabilities never asked for.
+    let mut caps = p.capabilities().clone().unwrap_or_else(no_capabilities);
     let merge = |set: &Option<Capabilities>| -> Capabilities {
         let mut s = set.clone().unwrap_or_default();
         s.extend(extra.iter().copied());
@@ -116,4 +124,27 @@ fn add_caps(p: &mut Process, names: &[String]) -> Result<()> {
     caps.set_bounding(Some(b)).set_effective(Some(e)).set_permitted(Some(pm));
     p.set_capabilities(Some(caps));
     Ok(())
+}
+
+/// Capability sets with nothing in any of them.
+fn no_capabilities() -> LinuxCapabilities {
+    let mut c = LinuxCapabilities::default();
+    c.set_bounding(None).set_effective(None).set_inheritable(None).set_permitted(None).set_ambient(None);
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_never_adds_inheritable_or_ambient() {
+        let mut p: Process = serde_json::from_str(r#"{"cwd":"/","user":{"uid":0,"gid":0}}"#).unwrap();
+        p.set_capabilities(None);
+        add_caps(&mut p, &["CAP_SYS_ADMIN".into()]).unwrap();
+        let c = p.capabilities().clone().unwrap();
+        assert_eq!(c.inheritable(), &None);
+        assert_eq!(c.ambient(), &None);
+        assert_eq!(c.permitted().as_ref().map(|s| s.len()), Some(1));
+    }
 }

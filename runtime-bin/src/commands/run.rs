@@ -36,6 +36,9 @@ pub fn run(g: &Global, f: &CreateFlags, detach: bool, keep: bool, log: &Logger) 
 
 /// Starts the container; if that fails, removes it so `run` leaves nothing.
 fn start_or_clean(g: &Global, c: &mut Container, log: &Logger) -> Result<()> {
+    for n in c.notes() {
+        log.debug(n);
+    }
     match c.start() {
         Ok(warnings) => {
             for w in warnings {
