@@ -130,9 +130,11 @@ fn missing_controller_is_a_clear_error() {
 }
 
 /// The engine e2e sandboxes bind the host's unified hierarchy over /sys/fs/cgroup in
-/// a private mount namespace. mountinfo still lists the hidden
-/// /sys/fs/cgroup/unified first; brig must use the visible mount, so the container
-/// lands in <unified>/<cgroupsPath>, not in a cgroup named "unified" below it.
+/// a private mount namespace; docker.sh also mounts a fresh sysfs on /sys first and
+/// moves a bind made before it onto /sys/fs/cgroup. mountinfo still lists the hidden
+/// /sys/fs/cgroup/unified, and lists the moved bind before the sysfs that it sits
+/// on. brig must use the visible cgroup2 mount: the container lands in
+/// <unified>/<cgroupsPath>, not in a cgroup named "unified", nor fails.
 #[test]
 fn cgroup_is_found_when_unified_is_bound_over_sys_fs_cgroup() {
     let unified = Path::new("/sys/fs/cgroup/unified");
@@ -140,21 +142,32 @@ fn cgroup_is_found_when_unified_is_bound_over_sys_fs_cgroup() {
         return;
     }
     let Some(_) = prerequisites(&["unshare", "busybox"]) else { return };
-    let cg = format!("brig-it-bound-{}", std::process::id());
-    let spec = integration_tests::Spec::new().cgroups_path(&format!("/{cg}")).sh("cat /proc/self/cgroup");
-    let c = integration_tests::Container::new("cgbound", &spec);
-    let run = c.run_cmd(&[]);
-    let mut cmd = Command::new("unshare");
-    cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c"])
-        .arg("mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && exec \"$@\"")
-        .arg("sh")
-        .arg(run.get_program())
-        .args(run.get_args());
-    let out = c.rt.spawn(cmd).wait();
-    let wrong = unified.join("unified");
-    let _ = std::fs::remove_dir(wrong.join(&cg));
-    let _ = std::fs::remove_dir(&wrong);
-    let out = out.ok();
-    assert!(out.stdout.lines().any(|l| l == format!("0::/{cg}")), "container cgroup: {}", out.stdout);
-    c.assert_nothing_left(Some(&unified.join(&cg)));
+    let park = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cg-park-{}", std::process::id()));
+    std::fs::create_dir_all(&park).unwrap();
+    let bind = "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup";
+    let moved = format!(
+        "mount --bind /sys/fs/cgroup/unified {p} && mount -t sysfs sysfs /sys && mount --move {p} /sys/fs/cgroup",
+        p = park.display()
+    );
+    for (i, setup) in [bind, moved.as_str()].into_iter().enumerate() {
+        let cg = format!("brig-it-bound-{}-{i}", std::process::id());
+        let spec = integration_tests::Spec::new().cgroups_path(&format!("/{cg}")).sh("cat /proc/self/cgroup");
+        let c = integration_tests::Container::new("cgbound", &spec);
+        let run = c.run_cmd(&[]);
+        let mut cmd = Command::new("unshare");
+        // a new netns too, so that sysfs mounts afresh as in docker.sh
+        cmd.args(["--mount", "--net", "--propagation", "private", "--", "sh", "-c"])
+            .arg(format!("{setup} && exec \"$@\""))
+            .arg("sh")
+            .arg(run.get_program())
+            .args(run.get_args());
+        let out = c.rt.spawn(cmd).wait();
+        let wrong = unified.join("unified");
+        let _ = std::fs::remove_dir(wrong.join(&cg));
+        let _ = std::fs::remove_dir(&wrong);
+        let out = out.ok();
+        assert!(out.stdout.lines().any(|l| l == format!("0::/{cg}")), "{setup}: container cgroup: {}", out.stdout);
+        c.assert_nothing_left(Some(&unified.join(&cg)));
+    }
+    let _ = std::fs::remove_dir(&park);
 }

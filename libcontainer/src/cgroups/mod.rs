@@ -13,6 +13,7 @@ pub mod stats;
 
 pub use apply::{apply_plan, cgroup_mode, check_controllers, enable_controllers, parse_controllers};
 pub use path::{own_cgroup, resolve_path, unified_mount};
+pub(crate) use path::standard_unified_mount;
 pub use merge::{merge, Merged};
 pub use resources::{plan, Plan};
 

@@ -3,15 +3,33 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC};
+
 use crate::error::{Context, Error, Result};
 
-/// The mount point of the cgroup2 (unified) hierarchy, from mountinfo.
+/// The mount point of the cgroup2 (unified) hierarchy: `/sys/fs/cgroup` or
+/// `/sys/fs/cgroup/unified` if statfs says it is cgroup2 (runc's order), else
+/// the first visible cgroup2 mount in mountinfo.
 pub fn unified_mount() -> Result<PathBuf> {
+    // statfs first: it sees what the path reaches now. mountinfo's order is
+    // creation order, not stacking order: a cgroup2 bind made before a
+    // sysfs mount on /sys and then moved onto /sys/fs/cgroup (docker.sh's
+    // sandbox) is listed before that sysfs and would look hidden.
+    if let Some(p) = standard_unified_mount() {
+        return Ok(p.into());
+    }
     let text = std::fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
     parse_unified_mount(&text).ok_or_else(|| Error::Unsupported {
         what: "cgroups".into(),
         reason: "no cgroup2 hierarchy is mounted (brig supports cgroup v2 only)".into(),
     })
+}
+
+/// The standard cgroup2 mount point that really is cgroup2 now, pure v2 first.
+pub(crate) fn standard_unified_mount() -> Option<&'static str> {
+    ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
+        .into_iter()
+        .find(|p| statfs(*p).is_ok_and(|s| s.filesystem_type() == CGROUP2_SUPER_MAGIC))
 }
 
 /// The first cgroup2 mount that is still visible. mountinfo lists mounts in

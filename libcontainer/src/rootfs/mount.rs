@@ -10,7 +10,7 @@ use std::path::Path;
 
 use nix::errno::Errno;
 use nix::sys::stat::SFlag;
-use nix::sys::statfs::{fstatfs, statfs, CGROUP2_SUPER_MAGIC, PROC_SUPER_MAGIC, SYSFS_MAGIC};
+use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC, SYSFS_MAGIC};
 
 use super::copyup::copy_up;
 use super::options::{AttrChange, FsParam, ParsedOptions};
@@ -232,12 +232,8 @@ fn cgroup(source: Option<&str>, opts: &ParsedOptions, shown: &Path) -> Result<Ow
 /// /sys/fs/cgroup/unified (hybrid). A pure v1 host cannot give a container
 /// a cgroup2 mount.
 fn cgroup2_root() -> Result<&'static str> {
-    for p in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
-        if statfs(p).is_ok_and(|s| s.filesystem_type() == CGROUP2_SUPER_MAGIC) {
-            return Ok(p);
-        }
-    }
-    Err(Error::Unsupported { what: "cgroup mount".into(), reason: "the host has no cgroup2 hierarchy".into() })
+    crate::cgroups::standard_unified_mount()
+        .ok_or_else(|| Error::Unsupported { what: "cgroup mount".into(), reason: "the host has no cgroup2 hierarchy".into() })
 }
 
 /// The init's cgroup2 path, from the `0::` line of /proc/self/cgroup.
