@@ -11,6 +11,17 @@ use nix::unistd::Pid;
 #[test]
 fn start_succeeds_when_the_init_is_reaped_at_once() {
     nix::sys::prctl::set_child_subreaper(true).unwrap();
+    // Busy threads, as on a loaded host, make it likely that start is
+    // preempted just after opening the fifo: on an idle 2-CPU host the old
+    // order (fifo, then pidfd_open) passed 30 starts; with them it failed
+    // within the first 8.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || while !stop.load(std::sync::atomic::Ordering::Relaxed) {})
+        })
+        .collect();
     for _ in 0..30 {
         let c = Container::new("reaped", &Spec::new().args(&["/bin/true"]));
         c.create();
@@ -26,4 +37,6 @@ fn start_succeeds_when_the_init_is_reaped_at_once() {
         out.ok();
         assert!(matches!(status, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))), "{status:?}");
     }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    busy.into_iter().for_each(|t| t.join().unwrap());
 }
