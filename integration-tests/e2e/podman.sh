@@ -175,13 +175,17 @@ check_default_nofile() {
 }
 
 # podman run --preserve-fds 1: the container sees fd 3 (our file) and nothing beyond it.
+# PID 1 is `sleep` (a shell would hold pipes and saved fds of its own); an exec reads
+# its fd table.
 check_preserve_fds() {
-  local out
+  local what="run --preserve-fds 1: PID 1 holds fds 0-3 only, fd 3 is the file" fds content
   echo "fd three content" >"$T/fd3"
-  out=$(pm run --rm --cgroup-parent "$CGP" --preserve-fds 1 "$BB" \
-    sh -c 'ls /proc/1/fd | sort -n | tr "\n" " "; read -r l <&3; echo "[$l]"' 3<"$T/fd3" 2>&1)
-  [[ $out == "0 1 2 3 [fd three content]" ]] && ok "run --preserve-fds 1: fds 0-3 only, fd 3 is the file" \
-    || fail "run --preserve-fds 1: fds 0-3 only, fd 3 is the file" "$out"
+  pm run -d --name pfds --cgroup-parent "$CGP" --preserve-fds 1 "$BB" sleep 60 3<"$T/fd3" >/dev/null 2>&1 \
+    || { fail "$what" "run failed"; return; }
+  fds=$(pm exec pfds ls /proc/1/fd 2>&1 | sort -n | tr '\n' ' ')
+  content=$(pm exec pfds cat /proc/1/fd/3 2>&1)
+  [[ $fds == "0 1 2 3 " && $content == "fd three content" ]] && ok "$what" || fail "$what" "fds=[$fds] fd3=[$content]"
+  pm rm -f -t 0 pfds >/dev/null 2>&1
 }
 
 scenario_busybox() {
