@@ -11,3 +11,8 @@ export BRIG_BIN="${BRIG_BIN:-$PWD/target/release/brig}"
 # they never replace the brig above and each links in seconds
 export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 CARGO_TARGET_DIR=target/test cargo test --workspace --release --locked --no-fail-fast "$@"
+# The engines end to end: containerd, Docker and Podman driving this brig on the
+# microblog image (built once and cached in /var/cache/brig-e2e). BRIG_SKIP_E2E=1 skips.
+if [[ -z ${BRIG_SKIP_E2E:-} ]]; then
+  integration-tests/e2e/run.sh "$BRIG_BIN"
+fi

@@ -11,6 +11,20 @@ engines=("$@")
 ((${#engines[@]})) || engines=(docker containerd podman)
 
 "$here/image.sh" >/dev/null
+
+# The engines' cgroupfs managers (docker's and containerd's at least) enable every
+# available controller in the root's cgroup.subtree_control of the unified
+# hierarchy (hugetlb here): put it back as it was after each engine.
+subtree=/sys/fs/cgroup/unified/cgroup.subtree_control
+[[ -f $subtree ]] || subtree=/sys/fs/cgroup/cgroup.subtree_control
+before=$(cat "$subtree")
+restore_subtree() {
+  local c
+  for c in $(cat "$subtree"); do
+    [[ " $before " == *" $c "* ]] || echo "-$c" >"$subtree" ||
+      echo "# e2e: could not disable $c again in $subtree" >&2
+  done
+}
 failed=()
 for engine in "${engines[@]}"; do
   echo "# e2e: $engine"
@@ -21,6 +35,7 @@ for engine in "${engines[@]}"; do
     echo "# e2e: $engine FAILED after $((SECONDS - start)) s"
     failed+=("$engine")
   fi
+  restore_subtree
 done
 if ((${#failed[@]})); then
   echo "# e2e: failed: ${failed[*]}" >&2
