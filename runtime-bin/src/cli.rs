@@ -82,7 +82,12 @@ pub struct CreateFlags {
 }
 
 /// The subcommands.
+///
+/// `defer`: each subcommand's flags are only built when that subcommand is
+/// parsed (or its help printed). Building all sixteen at every start was
+/// most of brig's heap and of the code it faulted in before doing anything.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a container.
     Create(CreateFlags),
