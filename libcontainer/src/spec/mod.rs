@@ -54,8 +54,18 @@ impl Config {
 }
 
 /// Parses config.json text, naming the JSON path of the first bad field.
-pub fn parse(reader: impl std::io::Read) -> Result<Spec> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+pub fn parse(json: &[u8]) -> Result<Spec> {
+    // A valid config never needs the path: parse it with the plain
+    // deserializer, and only repeat a failed parse with path tracking. The
+    // tracked one is a second, larger copy of the whole Spec deserializer,
+    // which `create` would otherwise fault in at every start. (Either way
+    // the result is the tracked parser's: it also accepts what follows the
+    // top-level object, as brig always has.)
+    serde_json::from_slice(json).or_else(|_| parse_tracked(json))
+}
+
+fn parse_tracked(json: &[u8]) -> Result<Spec> {
+    let mut de = serde_json::Deserializer::from_slice(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
         Error::config(if field == "." { "(document)".to_string() } else { field }, e.into_inner().to_string())
