@@ -84,6 +84,29 @@ mod tests {
     }
 
     #[test]
+    fn plain_and_tracked_parsers_agree() {
+        let json = r#"{"ociVersion":"1.0.2","root":{"path":"rootfs","readonly":true},
+            "process":{"terminal":false,"user":{"uid":1,"gid":2,"additionalGids":[3]},
+            "args":["sh"],"env":["PATH=/bin"],"cwd":"/","noNewPrivileges":true,
+            "capabilities":{"bounding":["CAP_KILL"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":9,"soft":9}]},
+            "hostname":"h","mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
+            "linux":{"namespaces":[{"type":"pid"},{"type":"mount"}],"maskedPaths":["/proc/kcore"],
+            "resources":{"devices":[{"allow":false,"access":"rwm"}]},"vendorX":1},
+            "annotations":{"a":"b"},"vendorThing":{"a":1}}"#;
+        let plain = parse(json.as_bytes()).unwrap();
+        let tracked = parse_tracked(json.as_bytes()).unwrap();
+        assert_eq!(plain, tracked);
+        assert_eq!(plain.process().as_ref().unwrap().user().additional_gids(), &Some(vec![3]));
+    }
+
+    #[test]
+    fn parse_keeps_accepting_trailing_text() {
+        // serde_json::from_slice refuses this; brig's tracked parser never did.
+        let json = r#"{"ociVersion":"1.0.2","root":{"path":"r"}} trailing"#;
+        assert!(parse(json.as_bytes()).is_ok());
+    }
+
+    #[test]
     fn parse_ignores_unknown_fields() {
         let json = r#"{"ociVersion":"1.2.1","root":{"path":"rootfs"},"vendorThing":{"a":1}}"#;
         assert!(parse(json.as_bytes()).is_ok());
