@@ -56,7 +56,8 @@ pub struct Global {
     pub criu: Option<String>,
 }
 
-/// Flags shared by `create` and `run`.
+// Flags shared by `create` and `run`. (Plain comments on the flag structs of
+// whole subcommands: see `Command`.)
 #[derive(Debug, Args)]
 pub struct CreateFlags {
     /// Path to the bundle directory.
@@ -82,7 +83,15 @@ pub struct CreateFlags {
 }
 
 /// The subcommands.
+///
+/// `defer`: each subcommand's flags are only built when that subcommand is
+/// parsed (or its help printed). Building all sixteen at every start was
+/// most of brig's heap and of the code it faulted in before doing anything.
+/// The flag structs of whole subcommands (`Create(CreateFlags)`...) carry
+/// `//` comments, not doc comments: clap makes a doc comment the about text,
+/// and deferred, it would replace the variant's in `brig <cmd> --help`.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a container.
     Create(CreateFlags),
@@ -168,7 +177,7 @@ pub enum Command {
     Exec(Box<ExecFlags>),
 }
 
-/// `exec`'s flags (runc's).
+// `exec`'s flags (runc's).
 #[derive(Debug, Args)]
 pub struct ExecFlags {
     /// A process.json to run instead of the command line.

@@ -54,8 +54,18 @@ impl Config {
 }
 
 /// Parses config.json text, naming the JSON path of the first bad field.
-pub fn parse(reader: impl std::io::Read) -> Result<Spec> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+pub fn parse(json: &[u8]) -> Result<Spec> {
+    // A valid config never needs the path: parse it with the plain
+    // deserializer, and only repeat a failed parse with path tracking. The
+    // tracked one is a second, larger copy of the whole Spec deserializer,
+    // which `create` would otherwise fault in at every start. (Either way
+    // the result is the tracked parser's: it also accepts what follows the
+    // top-level object, as brig always has.)
+    serde_json::from_slice(json).or_else(|_| parse_tracked(json))
+}
+
+fn parse_tracked(json: &[u8]) -> Result<Spec> {
+    let mut de = serde_json::Deserializer::from_slice(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
         Error::config(if field == "." { "(document)".to_string() } else { field }, e.into_inner().to_string())
@@ -71,6 +81,29 @@ mod tests {
         let json = r#"{"ociVersion":"1.0.2","process":{"user":{"uid":"x","gid":0},"cwd":"/"}}"#;
         let err = parse(json.as_bytes()).unwrap_err().to_string();
         assert!(err.contains("process.user.uid"), "{err}");
+    }
+
+    #[test]
+    fn plain_and_tracked_parsers_agree() {
+        let json = r#"{"ociVersion":"1.0.2","root":{"path":"rootfs","readonly":true},
+            "process":{"terminal":false,"user":{"uid":1,"gid":2,"additionalGids":[3]},
+            "args":["sh"],"env":["PATH=/bin"],"cwd":"/","noNewPrivileges":true,
+            "capabilities":{"bounding":["CAP_KILL"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":9,"soft":9}]},
+            "hostname":"h","mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
+            "linux":{"namespaces":[{"type":"pid"},{"type":"mount"}],"maskedPaths":["/proc/kcore"],
+            "resources":{"devices":[{"allow":false,"access":"rwm"}]},"vendorX":1},
+            "annotations":{"a":"b"},"vendorThing":{"a":1}}"#;
+        let plain = parse(json.as_bytes()).unwrap();
+        let tracked = parse_tracked(json.as_bytes()).unwrap();
+        assert_eq!(plain, tracked);
+        assert_eq!(plain.process().as_ref().unwrap().user().additional_gids(), &Some(vec![3]));
+    }
+
+    #[test]
+    fn parse_keeps_accepting_trailing_text() {
+        // serde_json::from_slice refuses this; brig's tracked parser never did.
+        let json = r#"{"ociVersion":"1.0.2","root":{"path":"r"}} trailing"#;
+        assert!(parse(json.as_bytes()).is_ok());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use libcontainer::{Container, Error};
 use super::Result;
 use crate::cli::Global;
 
-/// `brig events` flags.
+// `brig events` flags (a plain comment: see `cli::Command`).
 #[derive(Debug, Args)]
 pub struct EventsFlags {
     /// Interval between stats events (Go duration: 5s, 500ms, 1m).

@@ -9,7 +9,7 @@ use libcontainer::{Container, Error};
 use super::Result;
 use crate::cli::Global;
 
-/// `brig ps` flags.
+// `brig ps` flags (a plain comment: see `cli::Command`).
 #[derive(Debug, Args)]
 pub struct PsFlags {
     /// Output format: table or json.

@@ -12,8 +12,8 @@ use super::Result;
 use crate::cli::Global;
 use crate::log::Logger;
 
-/// `brig update` flags (runc's names; `--cpu-shares` is an alias of runc's
-/// `--cpu-share`).
+// `brig update` flags (runc's names; `--cpu-shares` is an alias of runc's
+// `--cpu-share`). A plain comment: see `cli::Command`.
 #[derive(Debug, Args, Default)]
 pub struct UpdateFlags {
     /// JSON file with the resources to update, or `-` for stdin.
