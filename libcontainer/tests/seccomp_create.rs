@@ -66,6 +66,7 @@ fn agent(sock: &Path, out: &Path) -> Option<Child> {
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1]); s.listen(1)
+s.settimeout(20)  # no connection: exit without a report, so the test fails
 c, _ = s.accept()
 msg, fds, _, _ = socket.recv_fds(c, 65536, 4)
 while True:
@@ -132,6 +133,41 @@ fn seccomp_through_create_and_start() {
         let _ = std::fs::remove_file(dir.join("rootfs/result"));
     }
     let _ = py.wait();
+    exec_listener(&root, &dir, &sock, &report, &notify);
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// An exec'd process under a NOTIFY profile: its own listener reaches the
+/// agent too, with the running container's state and the exec'd pid.
+fn exec_listener(root: &Path, dir: &Path, sock: &Path, report: &Path, notify: &str) {
+    let bundle = bundle(dir, notify, false);
+    let cfg_path = bundle.join("config.json");
+    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(&cfg_path).unwrap()).unwrap();
+    cfg["process"]["args"] = serde_json::json!(["/bin/busybox", "sleep", "100"]);
+    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+    // One agent for the init's listener, a second for the exec's.
+    let mut py = agent(sock, report).unwrap();
+    let mut c = Container::create(&CreateOptions::new(root, "notify-exec", &bundle)).unwrap();
+    c.start().unwrap();
+    py.wait().unwrap();
+    std::fs::remove_file(report).unwrap();
+    let mut py = agent(sock, report).unwrap();
+    let mut process: oci_spec::runtime::Process = serde_json::from_value(cfg["process"].clone()).unwrap();
+    process.set_args(Some(
+        ["/bin/busybox", "sh", "-c", "/bin/busybox mkdir /e 2>/exec-result; echo done >>/exec-result"]
+            .map(String::from)
+            .to_vec(),
+    ));
+    let p = c.exec(&libcontainer::ExecOptions::new(process)).unwrap();
+    assert_eq!(waitpid(p.pid, None).unwrap(), WaitStatus::Exited(p.pid, 0));
+    py.wait().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    assert_eq!(doc["received_fds"], 1, "{doc}");
+    assert_eq!(doc["pid"], p.pid.as_raw(), "{doc}");
+    assert_eq!(doc["state"]["id"], "notify-exec");
+    assert_eq!(doc["state"]["status"], "running");
+    let out = std::fs::read_to_string(bundle.join("rootfs/exec-result")).unwrap();
+    assert!(out.contains("not implemented") && out.contains("done"), "exec: {out:?}");
+    c.delete(true).unwrap();
 }

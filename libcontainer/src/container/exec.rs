@@ -90,7 +90,10 @@ impl Container {
             Some(s) => Some(seccomp::compile(s)?),
             None => None,
         };
+        let seccomp_spec = config.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+        let state = self.state_json();
         let req = ExecRequest {
+            listener: seccomp_spec.map(|s| (s, state.as_slice())),
             process: &opts.process,
             init_pid: self.pid(),
             init_pidfd: init_pidfd.as_fd(),

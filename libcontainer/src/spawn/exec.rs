@@ -3,11 +3,11 @@
 //! into the container's cgroup, and the child joins the other namespaces
 //! through the init's pidfd, applies the process spec and execs.
 
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::sched::{setns, CloneFlags};
 use nix::unistd::{setsid, Pid};
-use oci_spec::runtime::Process;
+use oci_spec::runtime::{LinuxSeccomp, Process};
 
 use super::channel::{self, Channel, Message};
 use super::init::{self, Never};
@@ -27,6 +27,9 @@ pub(crate) struct ExecRequest<'a> {
     pub init_pidfd: BorrowedFd<'a>,
     pub cgroup: Option<BorrowedFd<'a>>,
     pub seccomp: Option<&'a seccomp::Program>,
+    /// `linux.seccomp` (for listenerPath) and the container state JSON: a
+    /// NOTIFY listener of the exec'd process goes to the agent, as runc does.
+    pub listener: Option<(&'a LinuxSeccomp, &'a [u8])>,
     pub preserve_fds: u32,
 }
 
@@ -94,10 +97,7 @@ pub(crate) fn spawn_exec(req: &ExecRequest<'_>) -> Result<Execed> {
     loop {
         match parent_chan.recv()? {
             Some((Message::Console, Some(fd))) => console = Some(fd),
-            // A NOTIFY listener of an exec'd process is not forwarded to
-            // the agent yet: dropping it makes those syscalls fail (ENOSYS)
-            // rather than hang.
-            Some((Message::SeccompFd, _)) => {}
+            Some((Message::SeccompFd, Some(fd))) => forward_listener(req, pid, fd.as_fd())?,
             Some((Message::Ready, _)) | None => break,
             Some((Message::Failed { errno, message }, _)) => {
                 let _ = nix::sys::wait::waitpid(pid, None);
@@ -109,6 +109,18 @@ pub(crate) fn spawn_exec(req: &ExecRequest<'_>) -> Result<Execed> {
         }
     }
     Ok(Execed { pid, pidfd, console, notes: lsm.notes })
+}
+
+/// Sends the exec'd process's NOTIFY listener to the agent at listenerPath
+/// (from the parent: the socket is on the host). If that fails the process
+/// is killed, as a failed create is: its notified calls would never be
+/// answered.
+fn forward_listener(req: &ExecRequest<'_>, pid: Pid, fd: BorrowedFd<'_>) -> Result<()> {
+    let Some((s, state)) = req.listener else { return Ok(()) };
+    seccomp::send_to_agent(s, pid.as_raw(), state, fd).inspect_err(|_| {
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(pid, None);
+    })
 }
 
 fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, lsm: &LsmPlan, flags: CloneFlags, chan: &Channel) -> Result<Never> {
@@ -141,7 +153,7 @@ fn exec_steps(req: &ExecRequest<'_>, caps: &CapSets, lsm: &LsmPlan, flags: Clone
     drop(proc);
     if p.no_new_privileges().unwrap_or(false) {
         if let Some(prog) = req.seccomp {
-            seccomp::install(prog)?;
+            init::install_seccomp(prog, chan)?;
         }
     }
     chan.send(&Message::Ready, None)?;

@@ -248,7 +248,7 @@ pub(super) fn drop_privileges(
 /// agent has the fd would wait forever. The parent passes it on to the
 /// agent at listenerPath; our copy is closed here, so the container never
 /// holds it.
-fn install_seccomp(p: &seccomp::Program, chan: &Channel) -> Result<()> {
+pub(super) fn install_seccomp(p: &seccomp::Program, chan: &Channel) -> Result<()> {
     if let Some(fd) = seccomp::install(p)? {
         chan.send(&Message::SeccompFd, Some(fd.as_raw_fd()))?;
     }
