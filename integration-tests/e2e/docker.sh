@@ -22,6 +22,8 @@ BRIG=${1:?usage: docker.sh /abs/path/to/brig}
 [[ $BRIG == /* && -x $BRIG ]] || { echo "docker.sh: $BRIG: not an absolute path to an executable" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || { echo "docker.sh: must run as root" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 
 # --- tap-style output ---------------------------------------------------------------
 FAILED=0
@@ -335,4 +337,9 @@ out=$(find "$CGDIR" -mindepth 1 -type d 2>/dev/null)
 out=$(for p in $CG_PIDS; do kill -0 "$p" 2>/dev/null && echo "$p"; done; cat "$CGDIR/cgroup.procs" 2>/dev/null)
 [[ -z $out ]] && ok "no container process left" || fail "container processes left" "$out"
 
+# --- limits and docker update, in the cgroup v2 guest ------------------------------------
+if [[ -z ${BRIG_SKIP_VM:-} ]]; then
+  "$(find_vm_run)" --no-cwd --tmpfs /var/lib/brig-docker-vm --timeout 1800 -- \
+    bash "$HERE/docker-vm.sh" "$BRIG" /var/lib/brig-docker-vm || FAILED=1
+fi
 exit "$FAILED"

@@ -16,6 +16,8 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 PKGS=(podman conmon containernetworking-plugins iptables uidmap busybox-static curl util-linux procps iproute2)
 
 FAILED=0
@@ -360,15 +362,6 @@ outer_cleanup() {
   [[ -d /sys/fs/cgroup/unified$CGP ]] && find "/sys/fs/cgroup/unified$CGP" -depth -type d -exec rmdir {} + 2>/dev/null
   ip netns del "$NS" 2>/dev/null
   [[ -n ${T:-} && -d $T ]] && rm -rf --one-file-system "$T"
-}
-
-# shared/ sits beside the checkout (CI, /work/main) or beside the worktrees' dir.
-find_vm_run() {
-  local repo=$HERE/../.. c
-  for c in "${VM_RUN:-}" "$repo/../shared/vm/vm-run" "$repo/../../shared/vm/vm-run" /work/shared/vm/vm-run; do
-    [[ -n $c && -x $c ]] && { echo "$c"; return; }
-  done
-  echo vm-run
 }
 
 main() {
