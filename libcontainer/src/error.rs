@@ -73,9 +73,11 @@ pub enum Error {
         /// What went wrong (exit status, timeout, or spawn error).
         reason: String,
     },
-    /// The container's init failed during setup; `message` is its own error
-    /// line, which names the operation, path and errno.
-    #[error("container init: {message}")]
+    /// The container's process (the init, or an exec'd process) failed
+    /// during setup; `message` is its own error line, which names the
+    /// operation, path and errno. Worded as runc words it, since engines
+    /// show it to users as is.
+    #[error("unable to start container process: {message}")]
     InitFailed {
         /// The init's error message.
         message: String,

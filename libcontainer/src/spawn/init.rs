@@ -64,7 +64,7 @@ pub(super) fn fail(result: Result<Never>, chan: &Channel) -> ! {
     if chan.send(&failed, None).is_err() {
         // After Ready the parent is gone (start has happened): the
         // container's stderr is the only place left to say why.
-        let _ = writeln!(std::io::stderr(), "brig: container init: {err}");
+        let _ = writeln!(std::io::stderr(), "brig: unable to start container process: {err}");
     }
     sys::fd::exit_now(127)
 }
