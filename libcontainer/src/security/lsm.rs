@@ -68,10 +68,19 @@ pub(crate) struct LsmPlan {
 }
 
 /// Plans the labels of `process` (and the container's `mount_label`, None
-/// for exec) on a host running `host`'s LSMs.
-pub(crate) fn plan(process: &Process, mount_label: Option<&str>, host: HostLsm) -> LsmPlan {
+/// for exec) on a host running `host()`'s LSMs. `host` (the probe of /sys)
+/// is only called when a label is asked for: most containers have none, and
+/// create and exec should not pay for looking.
+pub(crate) fn plan(process: &Process, mount_label: Option<&str>, host: impl FnOnce() -> HostLsm) -> LsmPlan {
     let mut p = LsmPlan::default();
     let set = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+    let wanted = set(process.apparmor_profile()).is_some()
+        || set(process.selinux_label()).is_some()
+        || mount_label.is_some_and(|l| !l.is_empty());
+    if !wanted {
+        return p;
+    }
+    let host = host();
     if let Some(profile) = set(process.apparmor_profile()) {
         if host.apparmor {
             // "exec NAME" is AppArmor's change_onexec request.
@@ -151,7 +160,7 @@ mod tests {
 
     #[test]
     fn lsm_off_skips_with_notes() {
-        let p = plan(&process(BOTH), Some("system_u:object_r:container_file_t:s0"), HostLsm::default());
+        let p = plan(&process(BOTH), Some("system_u:object_r:container_file_t:s0"), HostLsm::default);
         assert!(p.writes.is_empty() && p.mount_label.is_none());
         assert_eq!(p.notes.len(), 3, "{:?}", p.notes);
         assert!(p.notes[0].contains("apparmorProfile \"brig-test\" skipped: AppArmor"), "{:?}", p.notes);
@@ -160,7 +169,7 @@ mod tests {
 
     #[test]
     fn apparmor_on_writes_change_onexec_with_fallback() {
-        let p = plan(&process(BOTH), None, HostLsm { apparmor: true, selinux: false });
+        let p = plan(&process(BOTH), None, || HostLsm { apparmor: true, selinux: false });
         assert_eq!(
             p.writes,
             [AttrWrite {
@@ -175,7 +184,7 @@ mod tests {
 
     #[test]
     fn selinux_on_writes_exec_label_and_keeps_mount_label() {
-        let p = plan(&process(BOTH), Some("system_u:object_r:container_file_t:s0"), HostLsm { apparmor: false, selinux: true });
+        let p = plan(&process(BOTH), Some("system_u:object_r:container_file_t:s0"), || HostLsm { apparmor: false, selinux: true });
         assert_eq!(p.writes.len(), 1);
         assert_eq!((p.writes[0].file, p.writes[0].fallback), ("attr/exec", None));
         assert_eq!(p.writes[0].value, "system_u:system_r:container_t:s0:c1,c2");
@@ -184,9 +193,11 @@ mod tests {
 
     #[test]
     fn empty_or_absent_labels_do_nothing() {
-        let p = plan(&process(r#"{"apparmorProfile":"","selinuxLabel":""}"#), Some(""), HostLsm { apparmor: true, selinux: true });
+        let p = plan(&process(r#"{"apparmorProfile":"","selinuxLabel":""}"#), Some(""), || HostLsm { apparmor: true, selinux: true });
         assert_eq!(p, LsmPlan::default());
-        assert_eq!(plan(&process("{}"), None, HostLsm::default()), LsmPlan::default());
+        // Nothing asked for: the host is not even probed.
+        let no_probe = || -> HostLsm { panic!("probed the host for a process without labels") };
+        assert_eq!(plan(&process("{}"), None, no_probe), LsmPlan::default());
     }
 
     #[test]

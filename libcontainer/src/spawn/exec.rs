@@ -75,7 +75,7 @@ pub(crate) fn spawn_exec(req: &ExecRequest<'_>) -> Result<Execed> {
         None => CapSets::default(),
     };
     let flags = differing_namespaces(req.init_pid);
-    let lsm = lsm::plan(req.process, None, HostLsm::probe());
+    let lsm = lsm::plan(req.process, None, HostLsm::probe);
     let (parent_chan, child_chan) = channel::pair()?;
     // The pid (and time) namespace applies to children only: the parent
     // joins it, and the clone below is born inside.

@@ -62,7 +62,7 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned> {
     };
     let ns_files = namespaces::open_all(&plan)?;
     let mount_label = linux.and_then(|l| l.mount_label().as_deref());
-    let lsm = lsm::plan(process, mount_label, HostLsm::probe());
+    let lsm = lsm::plan(process, mount_label, HostLsm::probe);
     let fifo_path = req.state_dir.fifo_path();
     mkfifo(&fifo_path, Mode::from_bits_truncate(0o622)).ctx("mkfifo", &fifo_path)?;
     // The umask trimmed the mode; and in a user namespace the init is the
