@@ -70,7 +70,7 @@ impl Procfs {
     }
 
     /// An instance with the global files too (`/proc/sys`), for the init's
-    /// sysctls. Not cached: the init drops it before execve, and its fd is
+    /// sysctls only (a second mount, so not made without them). Not cached: the init drops it before execve, and its fd is
     /// close-on-exec in any case, so the container never holds it.
     pub(crate) fn with_globals() -> Result<Procfs> {
         let handle = ProcfsHandleBuilder::new()

@@ -78,8 +78,14 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     enter_namespaces(a, chan)?;
     // Before any mount: "/proc" is still the host's here, should the
     // kernel refuse a new instance and pathrs fall back to cloning it. The
-    // container's own /proc is never used for brig's writes.
-    let proc = Procfs::with_globals()?;
+    // container's own /proc is never used for brig's writes. The per-process
+    // instance is the one pathrs caches and resolves the rootfs with anyway;
+    // a second one with the global files is made only for sysctls.
+    let proc = Procfs::per_process()?;
+    let sysctl_proc = match sysctls(a.cfg) {
+        Some(_) => Some(Procfs::with_globals()?),
+        None => None,
+    };
     rootfs::prepare(a.cfg, a.lsm.mount_label.as_deref())?;
     // prestart and createRuntime hooks run in the runtime's namespaces, by
     // the parent, after the mounts and before pivot_root.
@@ -97,7 +103,9 @@ fn steps(a: &InitArgs<'_>, chan: &Channel) -> Result<Never> {
     set_identity(a.cfg)?;
     // sysctls go through brig's own procfs, which the container's
     // readonlyPaths and mounts over /proc do not reach.
-    write_sysctls(a.cfg, &proc)?;
+    if let Some(p) = sysctl_proc {
+        write_sysctls(a.cfg, &p)?;
+    }
     rootfs::finalize(a.cfg)?;
     set_limits(process, &proc)?;
     let env = process::with_home(process.env().clone().unwrap_or_default(), process.user().uid());
@@ -210,11 +218,15 @@ fn set_identity(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
+/// `linux.sysctl`, when it has any key.
+fn sysctls(cfg: &Config) -> Option<&std::collections::HashMap<String, String>> {
+    cfg.spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()).filter(|m| !m.is_empty())
+}
+
 /// sysctls, through brig's private procfs: the net and ipc files resolve
 /// in the init's namespaces, whatever the container's /proc is.
 fn write_sysctls(cfg: &Config, proc: &Procfs) -> Result<()> {
-    let Some(map) = cfg.spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) else { return Ok(()) };
-    for (key, value) in map {
+    for (key, value) in sysctls(cfg).into_iter().flatten() {
         proc.write(Base::Root, &procfs::sysctl_path(key), value.as_bytes())?;
     }
     Ok(())
