@@ -90,10 +90,15 @@ impl Container {
             Some(s) => Some(seccomp::compile(s)?),
             None => None,
         };
-        let seccomp_spec = config.linux().as_ref().and_then(|l| l.seccomp().as_ref());
-        let state = self.state_json();
+        // The state for a seccomp agent, only when there is one to tell.
+        let listener = config
+            .linux()
+            .as_ref()
+            .and_then(|l| l.seccomp().as_ref())
+            .filter(|s| s.listener_path().is_some())
+            .map(|s| (s, self.state_json()));
         let req = ExecRequest {
-            listener: seccomp_spec.map(|s| (s, state.as_slice())),
+            listener: listener.as_ref().map(|(s, state)| (*s, state.as_slice())),
             process: &opts.process,
             init_pid: self.pid(),
             init_pidfd: init_pidfd.as_fd(),
