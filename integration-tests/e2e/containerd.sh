@@ -27,37 +27,11 @@ case $BRIG in /*) ;; *) echo "brig path must be absolute: $BRIG" >&2; exit 2 ;; 
 [ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-# --- packages -----------------------------------------------------------------
-need=()
-command -v containerd >/dev/null || need+=(containerd)
-command -v curl >/dev/null || need+=(curl)
-command -v ip >/dev/null || need+=(iproute2)
-command -v nsenter >/dev/null || need+=(util-linux)
-command -v script >/dev/null || need+=(bsdutils)
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null \
-        || { echo "apt-get install ${need[*]} failed" >&2; exit 2; }
-fi
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+install_missing containerd curl iproute2 util-linux bsdutils ||
+    { echo "apt-get install failed" >&2; exit 2; }
 
-# --- tap-style reporting ----------------------------------------------------------
-FAILED=0
-ok() { echo "ok - $1"; }
-fail() { echo "not ok - $1: $2"; FAILED=$((FAILED + 1)); }
-# check WHAT CMD...: ok if CMD succeeds, else not ok with its output.
-check() {
-    local what=$1 out
-    shift
-    if out=$("$@" 2>&1); then ok "$what"; else fail "$what" "$(echo "$out" | tail -3 | tr '\n' ' ')"; fi
-}
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.1
-    done
-}
 now_ms() { date +%s%3N; }
 
 # --- image ----------------------------------------------------------------------

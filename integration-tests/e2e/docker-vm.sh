@@ -7,13 +7,9 @@
 #   docker-vm.sh /abs/path/to/brig /tmpfs/dir      (called by docker.sh through vm-run)
 set -uo pipefail
 BRIG=$1 T=$2
-FAILED=0
-ok() { echo "ok - $*"; }
-fail() { echo "not ok - $1: ${2:-}"; FAILED=1; }
-wait_for() { # wait_for SECONDS cmd...: polls every 0.5 s until cmd succeeds
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do ((SECONDS < deadline)) || return 1; sleep 0.5; done
-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 export DOCKER_HOST=unix://$T/docker.sock DOCKER_CONFIG=$T/client
 docker() { timeout 300 /usr/bin/docker "$@"; }
 
@@ -62,4 +58,4 @@ if cid=$(docker run -d --runtime brig --network none -m 64m --pids-limit 50 \
 else
   fail "vm: docker run -m 64m --pids-limit 50" "$(cat "$T/run.err")"
 fi
-exit $FAILED
+exit $((FAILED > 0))

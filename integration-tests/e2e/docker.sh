@@ -25,32 +25,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
 
-# --- tap-style output ---------------------------------------------------------------
-FAILED=0
-ok() { echo "ok - $*"; }
-fail() { echo "not ok - $1: ${2:-}"; FAILED=1; }
-check() { # check "what" cmd...: ok if the command succeeds, else not ok with its output
-  local what=$1 out; shift
-  if out=$("$@" 2>&1); then ok "$what"; else fail "$what" "$(tr '\n' ' ' <<<"$out" | cut -c1-300)"; fi
-}
-wait_for() { # wait_for SECONDS cmd...: polls every 0.2 s until cmd succeeds
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do ((SECONDS < deadline)) || return 1; sleep 0.2; done
-}
-
 # --- packages -------------------------------------------------------------------------
-need=(docker.io iproute2 util-linux curl procps)
-missing=()
-for p in "${need[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  # other engine scripts may be installing at the same time: wait for the dpkg lock
-  apt-get -o DPkg::Lock::Timeout=600 update -q >&2 &&
-    apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >&2 ||
-    { echo "docker.sh: apt-get install ${missing[*]} failed" >&2; exit 2; }
-fi
+install_missing docker.io iproute2 util-linux curl procps ||
+  { echo "docker.sh: apt-get install failed" >&2; exit 2; }
 DOCKERD=/usr/sbin/dockerd
 DOCKER_CLI=/usr/bin/docker # Debian's client; /usr/local/bin/docker is an unrelated one
 
@@ -342,4 +319,4 @@ if [[ -z ${BRIG_SKIP_VM:-} ]]; then
   "$(find_vm_run)" --no-cwd --tmpfs /var/lib/brig-docker-vm --timeout 1800 -- \
     bash "$HERE/docker-vm.sh" "$BRIG" /var/lib/brig-docker-vm || FAILED=1
 fi
-exit "$FAILED"
+exit $((FAILED > 0))

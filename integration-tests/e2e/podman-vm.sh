@@ -62,4 +62,4 @@ left=$(ls -A /run/brig | grep -vx '.seccomp@cache')
 [[ -z $left ]] && ok "vm: no brig state left" || fail "vm: no brig state left" "$left"
 left=$(find "/sys/fs/cgroup$CGP" -mindepth 1 -type d -name 'libpod-*' 2>/dev/null)
 [[ -z $left ]] && ok "vm: no container cgroup left" || fail "vm: no container cgroup left" "$left"
-exit $FAILED
+exit $((FAILED > 0))

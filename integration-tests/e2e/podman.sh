@@ -20,34 +20,6 @@ SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 source "$HERE/lib.sh"
 PKGS=(podman conmon containernetworking-plugins iptables uidmap busybox-static curl util-linux procps iproute2)
 
-FAILED=0
-ok() { echo "ok - $1"; }
-fail() { echo "not ok - $1: ${2:-}"; FAILED=1; }
-# check WHAT CMD...: ok when CMD succeeds, else not ok with its output.
-check() {
-  local what=$1 out; shift
-  if out=$("$@" 2>&1); then ok "$what"; else fail "$what" "$(tail -c 400 <<<"$out" | tr '\n' ' ')"; fi
-}
-# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
-
-install_packages() {
-  local missing=() p
-  for p in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  ((${#missing[@]})) || return 0
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends "${missing[@]}" >/dev/null
-}
-
 # A tiny busybox-static image: `sh`, `id`, `sleep`... as in the Rust tests' rootfs.
 make_busybox_tar() {
   local dir=$1/bbroot applet
@@ -137,7 +109,7 @@ inner() {
   if [[ -n ${MICROBLOG_TAR:-} ]]; then scenario_microblog; fi
   final_cleanup
   leak_checks
-  exit $FAILED
+  exit $((FAILED > 0))
 }
 
 # podman really uses brig: its inspect and brig's own state dir (default root) agree.
@@ -368,7 +340,7 @@ main() {
   BRIG=${1:-}
   [[ $BRIG == /* && -x $BRIG ]] || { echo "usage: $0 /abs/path/to/brig" >&2; exit 2; }
   [[ $(id -u) == 0 ]] || { echo "$0: must run as root" >&2; exit 2; }
-  install_packages || { echo "not ok - install packages: apt-get failed"; exit 1; }
+  install_missing "${PKGS[@]}" || { echo "not ok - install packages: apt-get failed"; exit 1; }
   T=$(mktemp -d /tmp/brig-e2e-podman.XXXXXX) NS=brig-e2e-podman-$$ CGP=/brig-e2e-podman-$$
   trap outer_cleanup EXIT
   export CGP
