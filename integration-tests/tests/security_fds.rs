@@ -81,3 +81,17 @@ fn exec_cwd_through_proc_self_fd_fails() {
     let out = c.rt.run(&["exec", "--cwd", "/tmp", &c.id, "/bin/sh", "-c", "pwd"]).ok();
     assert_eq!(out.stdout.trim(), "/tmp");
 }
+
+/// brig started with its stdin closed (an engine or a shell may do that):
+/// before opening anything, brig puts /dev/null on the closed stdio fd, so
+/// none of its own files lands on fd 0 and is handed to the container.
+#[test]
+fn closed_stdin_reaches_the_container_as_dev_null() {
+    let c = Container::new("stdin-closed", &Spec::new().sh("stat -L -c 'stdin=%t:%T' /proc/self/fd/0"));
+    let run = c.run_cmd(&[]);
+    let mut sh = std::process::Command::new("/bin/sh");
+    sh.arg("-c").arg("exec \"$0\" \"$@\" <&-").arg(run.get_program()).args(run.get_args());
+    let out = c.rt.spawn(sh).wait().ok();
+    // /dev/null is character device 1:3 (stat prints them in hex)
+    assert!(out.stdout.contains("stdin=1:3"), "{out}");
+}

@@ -141,3 +141,28 @@ fn delete_force_kills_every_process() {
     assert!(before.iter().all(|&p| !alive(p)), "processes survived delete --force");
     assert!(!cg.exists());
 }
+
+/// The SigIgn mask of `pid`, from /proc/PID/status.
+fn ignored_signals(status: &str) -> u64 {
+    let hex = status.lines().find_map(|l| l.strip_prefix("SigIgn:")).unwrap_or_default();
+    u64::from_str_radix(hex.trim(), 16).unwrap()
+}
+
+/// brig ignores SIGPIPE (a dead reader on a pipe is an EPIPE error that goes
+/// through its cleanup, not a silent death), and its container's process
+/// does not inherit that: PID 1 (a shell, which ignores a few signals of its
+/// own) does not ignore SIGPIPE.
+#[test]
+fn run_ignores_sigpipe_and_pid1_does_not() {
+    let pipe_bit = 1u64 << (Signal::SIGPIPE as i32 - 1);
+    let c = Container::new("sigpipe", &Spec::new().sh("grep SigIgn /proc/1/status; echo ready; while :; do sleep 1 & wait $!; done"));
+    let mut run = c.spawn_run(&[]);
+    run.wait_stdout("ready");
+    let brig = std::fs::read_to_string(format!("/proc/{}/status", run.child.id())).unwrap();
+    let pid1 = run.stdout_now();
+    kill(Pid::from_raw(run.child.id() as i32), Signal::SIGKILL).unwrap();
+    run.wait_timeout(std::time::Duration::from_secs(20));
+    c.rt.run(&["delete", "--force", &c.id]).ok();
+    assert_ne!(ignored_signals(&brig) & pipe_bit, 0, "brig does not ignore SIGPIPE: {brig}");
+    assert_eq!(ignored_signals(&pid1) & pipe_bit, 0, "PID 1 inherited an ignored SIGPIPE: {pid1}");
+}
