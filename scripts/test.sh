@@ -7,7 +7,7 @@ scripts/deps.sh
 # the binary under test: built with the real release profile (LTO, abort, strip)
 cargo build --release --locked -p brig
 # its code layout (scripts/hot-text): applied, and not stale
-scripts/hot-text/check.py "$(ls -t target/release/build/brig-*/out/brig.map | head -n 1)"
+scripts/hot-text/check.py "$(ls -t "${CARGO_TARGET_DIR:-target}"/release/build/brig-*/out/brig.map | head -n 1)"
 export BRIG_BIN="${BRIG_BIN:-$PWD/target/release/brig}"
 # the test binaries: release optimisation without LTO, in their own target dir so
 # they never replace the brig above and each links in seconds

@@ -21,7 +21,7 @@ for tool in gdb jq busybox python3; do
 done
 
 work=$(mktemp -d /tmp/brig-hot-text.XXXXXX)
-BRIG=$PWD/target/release/brig
+BRIG=$(realpath "${CARGO_TARGET_DIR:-target}")/release/brig
 root=$work/state
 cleanup() {
   for id in hot-run hot-init hot-c hot-e; do
@@ -33,7 +33,7 @@ trap cleanup EXIT
 
 cargo build --release -p brig
 # build.rs has lld write the link map into the build script's OUT_DIR.
-map=$(ls -t target/release/build/brig-*/out/brig.map | head -n 1)
+map=$(ls -t "${CARGO_TARGET_DIR:-target}"/release/build/brig-*/out/brig.map | head -n 1)
 python3 scripts/hot-text/sections.py "$map" > "$work/sections"
 
 bundle() { # DIR ARGS_JSON: a busybox bundle with the default spec
