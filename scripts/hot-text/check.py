@@ -11,10 +11,10 @@ import os
 import re
 import sys
 
+from sections import parse
+
 MIN_FOUND = 0.9
 RULE = re.compile(r"^\s*\*\((\.text\.[^)]+)\)$")
-OUT = re.compile(r"^\s*[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+\d+\s(\S+)$")
-IN = re.compile(r"^\s*[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+\d+\s+\S.*:\((\.text\.[^)]+)\)$")
 
 
 def listed(script):
@@ -22,24 +22,9 @@ def listed(script):
         return [m.group(1) for m in map(RULE.match, f) if m]
 
 
-def placement(path):
-    """section name -> the output section the link put it in"""
-    where, out = {}, None
-    with open(path) as f:
-        for line in f:
-            m = IN.match(line)
-            if m:
-                where[m.group(1)] = out
-                continue
-            m = OUT.match(line)
-            if m:
-                out = m.group(1)
-    return where
-
-
 def main(path, script):
     names = listed(script)
-    where = placement(path)
+    where = {name: out for _vma, _size, name, out in parse(path)}
     if not names:
         sys.exit("hot-text: no functions listed in %s" % script)
     found = [n for n in names if n in where]

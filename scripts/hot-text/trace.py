@@ -64,7 +64,7 @@ while True:
         break
     if gdb.selected_inferior().pid == 0 or "exited" in out:
         break
-    if follow == "child" and "process" in out and "is executing new program" in out:
+    if follow == "child" and "is executing new program" in out:
         break
 with open(os.environ["HOT_OUT"], "w") as f:
     f.write("".join(n + "\n" for n in hits))
